@@ -1,0 +1,513 @@
+//! The bot's one brain: an input (text, command, button press, media) in, a reply out.
+//!
+//! Every door (Telegram, the terminal chat, `ask`, `classify`, `eval`) calls [`Brain::respond`],
+//! so a test of the brain is a test of what Telegram users get. It is pure and synchronous:
+//! no I/O, no clock, no Telegram types, and it never sees who sent the message.
+//!
+//! Deciding, in order:
+//! 1. Fold the text ([`crate::normalize`]), apply textspeak and typo rules ([`crate::lexicon`]),
+//!    and score every intent in one pass ([`crate::matcher`]).
+//! 2. Danger first: if a danger intent matched (and was not negated), it answers, whatever
+//!    else matched; the next-best topic is offered as a button.
+//! 3. Otherwise the best score wins, ties broken by priority. A best score under
+//!    `confident_score`, or a tie between intents of equal priority, gets a "did you mean"
+//!    with up to three topics and the helplines instead of a confident wrong answer.
+//! 4. Nothing matched: the fallback reply, which always gives the helplines.
+//!
+//! Cost: folding and one `RegexSet` scan per message; replies were rendered at load time, so
+//! answering copies text. Building a brain compiles the table (milliseconds), so build once.
+
+use std::path::Path;
+
+use crate::content::{Content, Intent, Text};
+use crate::lexicon::Lexicon;
+use crate::matcher::{Matcher, Scan};
+use crate::normalize::fold;
+use crate::problem::Problem;
+use crate::reply::{render, Button, Kind, Reply, MEDIA};
+
+/// The id of the intent that answers when nothing else does (a DESIGN.md contract id).
+pub const FALLBACK: &str = "fallback";
+
+/// Most topics a "did you mean" offers.
+const MAX_CANDIDATES: usize = 3;
+
+/// Something a person did that needs a reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input<'a> {
+    /// A text message.
+    Text(&'a str),
+    /// A command, without the slash or the bot's @name (`start`, `help`, `report`...).
+    Command(&'a str),
+    /// A topic button was pressed; holds the intent id it carries.
+    Topic(&'a str),
+    /// A photo, video, document, sticker, voice note or other media. Never downloaded.
+    Media,
+}
+
+/// How one text message was understood, before it is turned into a reply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Understanding {
+    /// Indexes of intents, best first: the answer, or the candidates of a "did you mean".
+    pub ranked: Vec<usize>,
+    /// Answer, suggestion or fallback.
+    pub kind: Kind,
+    /// From 0 to 1, see [`Reply::confidence`].
+    pub confidence: f32,
+    /// What the matcher found.
+    pub scan: Scan,
+}
+
+/// One intent with its reply rendered and its buttons resolved.
+#[derive(Debug, Clone)]
+struct Topic {
+    id: String,
+    priority: i32,
+    danger: bool,
+    commands: Vec<String>,
+    reply: String,
+    buttons: Vec<Button>,
+    /// `(entity indexes that must all be found, rendered answer)`.
+    answers: Vec<(Vec<usize>, String)>,
+}
+
+/// The compiled intent table and texts of one content version; cheap to share, immutable.
+#[derive(Debug, Clone)]
+pub struct Brain {
+    content: Content,
+    matcher: Matcher,
+    lexicon: Lexicon,
+    topics: Vec<Topic>,
+    fallback: usize,
+    media: String,
+    did_you_mean: String,
+    did_you_mean_footer: String,
+    confident_score: u32,
+}
+
+impl Brain {
+    /// Compile the content compiled into the binary.
+    pub fn embedded() -> Result<Self, Vec<Problem>> {
+        Self::new(Content::embedded()?)
+    }
+
+    /// Compile `dir` if given, else the content compiled into the binary.
+    pub fn load(dir: Option<&Path>) -> Result<Self, Vec<Problem>> {
+        match dir {
+            Some(dir) => Self::new(Content::load_dir(dir)?),
+            None => Self::embedded(),
+        }
+    }
+
+    /// Compile parsed content: patterns, word rules, and every reply template. Fails with every
+    /// problem that makes the content unusable (a pattern that does not compile, a reference to
+    /// an unknown contact, figure, entity or topic, no fallback intent).
+    pub fn new(content: Content) -> Result<Self, Vec<Problem>> {
+        let mut problems = Vec::new();
+        let matcher = Matcher::build(&content)
+            .map_err(|p| problems.extend(p))
+            .ok();
+        let lexicon = build_lexicon(&content);
+        let danger_line = render(&content.messages.danger_line, &content, "danger_line")
+            .map_err(|p| problems.push(p))
+            .unwrap_or_default();
+        let topics: Vec<Topic> = content
+            .intents
+            .iter()
+            .filter_map(|intent| {
+                compile_topic(intent, &content, &danger_line)
+                    .map_err(|p| problems.extend(p))
+                    .ok()
+            })
+            .collect();
+        let mut text = |t: &Text, name: &str| {
+            render(t, &content, name)
+                .map_err(|p| problems.push(p))
+                .unwrap_or_default()
+        };
+        let media = text(&content.messages.media, "media");
+        let did_you_mean = text(&content.messages.did_you_mean, "did_you_mean");
+        let did_you_mean_footer =
+            text(&content.messages.did_you_mean_footer, "did_you_mean_footer");
+        let fallback = content.intents.iter().position(|i| i.id.value == FALLBACK);
+        if fallback.is_none() {
+            let at = content.intents.first().map(|i| i.id.at.clone());
+            if let Some(at) = at {
+                problems.push(Problem::new(&at, None, "there is no intent with id `fallback`; add one, it answers every message nothing else matches"));
+            }
+        }
+        for menu_item in &content.messages.menu {
+            if content.intent(&menu_item.value).is_none() {
+                problems.push(Problem::new(
+                    &menu_item.at,
+                    Some("menu"),
+                    format!("unknown intent `{}` in menu", menu_item.value),
+                ));
+            }
+        }
+        match (matcher, fallback) {
+            (Some(matcher), Some(fallback)) if problems.is_empty() => {
+                let confident_score = content.lexicon.confident_score;
+                let mut brain = Brain {
+                    content,
+                    matcher,
+                    lexicon,
+                    topics,
+                    fallback,
+                    media,
+                    did_you_mean,
+                    did_you_mean_footer,
+                    confident_score,
+                };
+                brain.add_menu_buttons();
+                Ok(brain)
+            }
+            _ => Err(problems),
+        }
+    }
+
+    /// Intents with no buttons of their own (the welcome, the fallback) offer the menu.
+    fn add_menu_buttons(&mut self) {
+        let menu: Vec<Button> = self
+            .content
+            .messages
+            .menu
+            .iter()
+            .filter_map(|m| self.topic_button(&m.value))
+            .collect();
+        for (topic, intent) in self.topics.iter_mut().zip(&self.content.intents) {
+            if intent.topics.is_empty()
+                && (intent.id.value == FALLBACK
+                    || !intent.commands.is_empty() && intent.commands.iter().any(|c| c == "start"))
+            {
+                topic.buttons.extend(menu.iter().cloned());
+            }
+        }
+    }
+
+    fn topic_button(&self, id: &str) -> Option<Button> {
+        self.content.intent(id).map(|i| Button::Topic {
+            label: i.title.clone(),
+            intent: id.to_owned(),
+        })
+    }
+
+    /// The reply to one input. Never fails: anything not understood gets the fallback.
+    pub fn respond(&self, input: Input<'_>) -> Reply {
+        match input {
+            Input::Text(text) => {
+                let understanding = self.understand(text);
+                self.reply_to(&understanding)
+            }
+            Input::Command(name) => {
+                let name = name.to_ascii_lowercase();
+                match self.topics.iter().position(|t| t.commands.contains(&name)) {
+                    Some(i) => self.answer(i, &[], 1.0),
+                    None => self.answer(self.fallback, &[], 0.0),
+                }
+            }
+            Input::Topic(id) => match self.topics.iter().position(|t| t.id == id) {
+                Some(i) => self.answer(i, &[], 1.0),
+                None => self.answer(self.fallback, &[], 0.0),
+            },
+            Input::Media => Reply {
+                intent: MEDIA.to_owned(),
+                reply: self.media.clone(),
+                buttons: Vec::new(),
+                kind: Kind::Answer,
+                confidence: 1.0,
+                candidates: Vec::new(),
+            },
+        }
+    }
+
+    /// Work out what a text message is about, without building the reply.
+    pub fn understand(&self, text: &str) -> Understanding {
+        let folded = fold(text);
+        let rewritten = self.lexicon.rewrite(&folded);
+        let scan = self.matcher.scan(&rewritten, &self.lexicon);
+        let mut ranked: Vec<usize> = (0..self.topics.len())
+            .filter(|&i| scan.scores[i] > 0 && i != self.fallback)
+            .collect();
+        // Danger outranks everything once it is clear (a pattern, not a hint alone).
+        let confident = self.confident_score;
+        let rank_key = |&i: &usize| {
+            let t = &self.topics[i];
+            (
+                t.danger && scan.scores[i] >= confident,
+                scan.scores[i],
+                t.priority,
+            )
+        };
+        ranked.sort_by(|a, b| rank_key(b).cmp(&rank_key(a)).then(a.cmp(b)));
+        let Some(&top) = ranked.first() else {
+            return Understanding {
+                ranked: vec![self.fallback],
+                kind: Kind::Fallback,
+                confidence: 0.0,
+                scan,
+            };
+        };
+        let best = scan.scores[top];
+        let runner_up = ranked.get(1).map_or(0, |&i| scan.scores[i]);
+        let margin = best as f32 / (best + runner_up) as f32;
+        let strength = (best as f32 / (2 * self.confident_score.max(1)) as f32).min(1.0);
+        let confidence = margin * (0.5 + 0.5 * strength);
+        let top_topic = &self.topics[top];
+        let tied = ranked.iter().skip(1).take_while(|&&i| {
+            scan.scores[i] == best && self.topics[i].priority == top_topic.priority
+        });
+        let kind = if top_topic.danger && best >= confident {
+            Kind::Answer
+        } else if best < self.confident_score || tied.count() > 0 {
+            ranked.truncate(MAX_CANDIDATES);
+            Kind::DidYouMean
+        } else {
+            Kind::Answer
+        };
+        Understanding {
+            ranked,
+            kind,
+            confidence,
+            scan,
+        }
+    }
+
+    /// Turn an understanding into the reply a person sees.
+    pub fn reply_to(&self, u: &Understanding) -> Reply {
+        match u.kind {
+            Kind::Answer => {
+                let mut reply = self.answer(u.ranked[0], &u.scan.entities, u.confidence);
+                if self.topics[u.ranked[0]].danger {
+                    // Danger answered first; what else they asked about is one tap away.
+                    if let Some(&next) = u.ranked.iter().find(|&&i| !self.topics[i].danger) {
+                        if let Some(b) = self.topic_button(&self.topics[next].id) {
+                            reply.buttons.insert(0, b);
+                        }
+                    }
+                }
+                reply
+            }
+            Kind::DidYouMean => Reply {
+                intent: self.topics[u.ranked[0]].id.clone(),
+                reply: format!("{}\n\n{}", self.did_you_mean, self.did_you_mean_footer),
+                buttons: u
+                    .ranked
+                    .iter()
+                    .filter_map(|&i| self.topic_button(&self.topics[i].id))
+                    .collect(),
+                kind: Kind::DidYouMean,
+                confidence: u.confidence,
+                candidates: u
+                    .ranked
+                    .iter()
+                    .map(|&i| self.topics[i].id.clone())
+                    .collect(),
+            },
+            Kind::Fallback => {
+                let mut reply = self.answer(self.fallback, &[], 0.0);
+                reply.kind = Kind::Fallback;
+                reply
+            }
+        }
+    }
+
+    /// The reply of intent `i`, led by any answers to the entities found.
+    fn answer(&self, i: usize, entities: &[bool], confidence: f32) -> Reply {
+        let topic = &self.topics[i];
+        let specific = specific_answers(&topic.answers, entities);
+        let reply = if specific.is_empty() {
+            topic.reply.clone()
+        } else {
+            let mut text = specific.join("\n\n");
+            text.push_str("\n\n");
+            text.push_str(&topic.reply);
+            text
+        };
+        Reply {
+            intent: topic.id.clone(),
+            reply,
+            buttons: topic.buttons.clone(),
+            kind: if i == self.fallback {
+                Kind::Fallback
+            } else {
+                Kind::Answer
+            },
+            confidence,
+            candidates: Vec::new(),
+        }
+    }
+
+    /// The longest text intent `id` can send: every specific answer at once, then its reply.
+    /// `check` holds it to Telegram's limit.
+    pub fn longest_reply(&self, id: &str) -> String {
+        let Some(topic) = self.topics.iter().find(|t| t.id == id) else {
+            return String::new();
+        };
+        let mut parts: Vec<&str> = topic.answers.iter().map(|(_, a)| a.as_str()).collect();
+        parts.push(&topic.reply);
+        parts.join("\n\n")
+    }
+
+    /// The parsed content this brain was built from.
+    pub fn content(&self) -> &Content {
+        &self.content
+    }
+
+    /// Fingerprint of the content, for logs and metrics.
+    pub fn version(&self) -> &str {
+        &self.content.version
+    }
+
+    /// `(command, description)` for every command the table defines, for Telegram's menu.
+    pub fn commands(&self) -> Vec<(String, String)> {
+        self.content
+            .intents
+            .iter()
+            .flat_map(|i| {
+                let description = i
+                    .command_description
+                    .clone()
+                    .unwrap_or_else(|| i.title.clone());
+                i.commands
+                    .iter()
+                    .map(move |c| (c.clone(), description.clone()))
+            })
+            .collect()
+    }
+
+    /// The intent ids of the table, in order.
+    pub fn intent_ids(&self) -> impl Iterator<Item = &str> {
+        self.topics.iter().map(|t| t.id.as_str())
+    }
+}
+
+/// Answers whose entities were all found, leaving out any that a more specific found answer
+/// covers ("Gwent, under 18" rather than both "Gwent" and "under 18").
+fn specific_answers<'a>(answers: &'a [(Vec<usize>, String)], found: &[bool]) -> Vec<&'a str> {
+    let hits: Vec<&(Vec<usize>, String)> = answers
+        .iter()
+        .filter(|(when, _)| !when.is_empty() && when.iter().all(|&e| found.get(e) == Some(&true)))
+        .collect();
+    hits.iter()
+        .filter(|(when, _)| {
+            !hits.iter().any(|(other, _)| {
+                other.len() > when.len() && when.iter().all(|e| other.contains(e))
+            })
+        })
+        .map(|(_, text)| text.as_str())
+        .collect()
+}
+
+fn build_lexicon(content: &Content) -> Lexicon {
+    let words = |intents: &mut dyn Iterator<Item = &Intent>| -> Vec<String> {
+        intents
+            .flat_map(|i| i.examples.iter())
+            .flat_map(|e| {
+                fold(&e.value)
+                    .split(' ')
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let vocabulary = words(&mut content.intents.iter());
+    let danger = words(&mut content.intents.iter().filter(|i| i.danger));
+    Lexicon::new(
+        &content.lexicon,
+        vocabulary.iter().map(String::as_str),
+        danger.iter().map(String::as_str),
+    )
+}
+
+fn compile_topic(
+    intent: &Intent,
+    content: &Content,
+    danger_line: &str,
+) -> Result<Topic, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let subject = intent.id.value.as_str();
+    let mut reply = render(&intent.reply, content, subject)
+        .map_err(|p| problems.push(p))
+        .unwrap_or_default();
+    if intent.danger {
+        reply = format!("{danger_line}\n\n{reply}");
+    } else if intent.reporting {
+        reply = format!("{reply}\n\n{danger_line}");
+    }
+    let mut buttons = Vec::new();
+    for link in &intent.links {
+        match content.contact(&link.value) {
+            Some(c) => match &c.url {
+                Some(url) => buttons.push(Button::Link {
+                    label: c.name.clone(),
+                    url: url.clone(),
+                }),
+                None => problems.push(Problem::new(
+                    &link.at,
+                    Some(subject),
+                    format!(
+                        "contact `{}` has no url for a link button; add one to contacts.toml",
+                        link.value
+                    ),
+                )),
+            },
+            None => problems.push(Problem::new(
+                &link.at,
+                Some(subject),
+                format!("unknown contact `{}` in links", link.value),
+            )),
+        }
+    }
+    for t in &intent.topics {
+        match content.intent(&t.value) {
+            Some(other) => buttons.push(Button::Topic {
+                label: other.title.clone(),
+                intent: t.value.clone(),
+            }),
+            None => problems.push(Problem::new(
+                &t.at,
+                Some(subject),
+                format!("unknown intent `{}` in topics", t.value),
+            )),
+        }
+    }
+    let mut answers = Vec::new();
+    for a in &intent.answers {
+        let mut when = Vec::new();
+        for e in &a.when {
+            match content.entities.iter().position(|x| x.id.value == e.value) {
+                Some(idx) => when.push(idx),
+                None => problems.push(Problem::new(
+                    &e.at,
+                    Some(subject),
+                    format!(
+                        "unknown entity `{}` in answer; add it to entities.toml or fix the id",
+                        e.value
+                    ),
+                )),
+            }
+        }
+        match render(&a.text, content, subject) {
+            Ok(text) => answers.push((when, text)),
+            Err(p) => problems.push(p),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Topic {
+        id: intent.id.value.clone(),
+
+        priority: intent.priority,
+        danger: intent.danger,
+        commands: intent
+            .commands
+            .iter()
+            .map(|c| c.to_ascii_lowercase())
+            .collect(),
+        reply,
+        buttons,
+        answers,
+    })
+}

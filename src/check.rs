@@ -1,0 +1,313 @@
+//! `safeguard-bot check`: everything that can be wrong with a `responses/` folder, found
+//! before it reaches a frightened person.
+//!
+//! Three layers, each reported with file and line where the content has one:
+//! 1. the files parse ([`crate::content`]) and compile ([`crate::brain`]): patterns, references
+//!    to contacts, figures, entities and topics;
+//! 2. the table is complete and safe as written: every intent id of DESIGN.md, a danger intent,
+//!    enough examples, no phone number typed into a reply instead of taken from the contacts
+//!    table, no retired number anywhere, https links, helplines on the fallback;
+//! 3. the table behaves: every example routes to its intent through the same code Telegram
+//!    uses, no counter-example does, and no reply is over Telegram's 4,096 characters.
+
+use std::collections::HashSet;
+
+use regex::Regex;
+
+use crate::brain::{Brain, Input, FALLBACK};
+use crate::content::{Content, Sources, Text};
+use crate::problem::{Loc, Problem};
+use crate::reply::{Kind, TELEGRAM_LIMIT};
+
+/// The intent ids of DESIGN.md: scripts, evaluation sets and metrics rely on them.
+pub const INTENT_IDS: [&str; 20] = [
+    "emergency",
+    "report_image",
+    "report_concern",
+    "report_anonymous",
+    "report_grooming",
+    "sexting_law",
+    "sexting_risks",
+    "sent_image",
+    "received_image",
+    "parent_advice",
+    "figures",
+    "contacts",
+    "school_lessons",
+    "victim_support",
+    "prevention",
+    "help",
+    "greeting",
+    "thanks",
+    "privacy",
+    "fallback",
+];
+
+/// Fewest examples an intent may have: they are its test data.
+pub const MIN_EXAMPLES: usize = 8;
+
+/// Contacts that the fallback and "did you mean" replies must give (DESIGN.md, principle 3).
+const HELPLINES: [&str; 2] = ["childline", "nspcc"];
+
+/// Every problem with a content folder; empty when it is fit to serve.
+pub fn check(sources: &Sources) -> Vec<Problem> {
+    let content = match Content::parse(sources) {
+        Ok(content) => content,
+        Err(problems) => return problems,
+    };
+    let mut problems = check_written(&content);
+    match Brain::new(content) {
+        Ok(brain) => problems.extend(check_behaviour(&brain)),
+        Err(compile) => problems.extend(compile),
+    }
+    problems
+}
+
+/// Checks on the content as written, before it is compiled.
+pub fn check_written(content: &Content) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    check_ids(content, &mut problems);
+    check_phone_numbers(content, &mut problems);
+    for intent in &content.intents {
+        let id = intent.id.value.as_str();
+        if intent.examples.len() < MIN_EXAMPLES {
+            problems.push(Problem::new(
+                &intent.id.at,
+                Some(id),
+                format!(
+                    "has {} examples; write at least {MIN_EXAMPLES}, the way people really type",
+                    intent.examples.len()
+                ),
+            ));
+        }
+        for p in intent.patterns.iter().chain(&intent.hints) {
+            if !p.value.is_ascii() {
+                problems.push(Problem::new(&p.at, Some(id), "pattern has non-ASCII characters, but messages are folded to plain ASCII before matching (\"é\" is \"e\"), so it can never match; write it in ASCII"));
+            }
+        }
+    }
+    for contact in &content.contacts {
+        if let Some(url) = &contact.url {
+            if !url.starts_with("https://") {
+                problems.push(Problem::new(
+                    &contact.id.at,
+                    Some(&contact.id.value),
+                    "url must start with https://",
+                ));
+            }
+        }
+    }
+    if !content.intents.iter().any(|i| i.danger) {
+        let at = content.intents.first().map_or_else(
+            || Loc::file(&"responses/intents.toml".into()),
+            |i| i.id.at.clone(),
+        );
+        problems.push(Problem::new(&at, None, "no intent has `danger = true`; the emergency intent must, so that danger outranks everything"));
+    }
+    problems
+}
+
+fn check_ids(content: &Content, problems: &mut Vec<Problem>) {
+    let tables: [(&str, Vec<&Text>); 4] = [
+        ("intent", content.intents.iter().map(|i| &i.id).collect()),
+        ("entity", content.entities.iter().map(|e| &e.id).collect()),
+        ("contact", content.contacts.iter().map(|c| &c.id).collect()),
+        ("figure", content.figures.iter().map(|f| &f.id).collect()),
+    ];
+    for (kind, ids) in &tables {
+        let mut seen = HashSet::new();
+        for id in ids {
+            if !seen.insert(id.value.as_str()) {
+                problems.push(Problem::new(
+                    &id.at,
+                    Some(&id.value),
+                    format!("this {kind} id is used twice; ids must be unique"),
+                ));
+            }
+        }
+    }
+    for intent in &content.intents {
+        if !INTENT_IDS.contains(&intent.id.value.as_str()) {
+            problems.push(Problem::new(
+                &intent.id.at,
+                Some(&intent.id.value),
+                format!(
+                    "not an intent id of DESIGN.md ({}); scripts and metrics rely on those ids",
+                    INTENT_IDS.join(", ")
+                ),
+            ));
+        }
+    }
+    let file: std::sync::Arc<str> = content
+        .intents
+        .first()
+        .map_or_else(|| "responses/intents.toml".into(), |i| i.id.at.file.clone());
+    for id in INTENT_IDS {
+        if content.intent(id).is_none() {
+            problems.push(Problem::new(
+                &Loc::file(&file),
+                Some(id),
+                "intent is missing; every intent id of DESIGN.md must be in the table",
+            ));
+        }
+    }
+}
+
+/// Phone numbers live in contacts.toml only; a retired number appears nowhere.
+fn check_phone_numbers(content: &Content, problems: &mut Vec<Problem>) {
+    let phone =
+        Regex::new(r"\b0\d{2,4} ?\d{3} ?\d{3,4}\b|\b(?:999|101|116 ?123|0800 ?1111|85258)\b")
+            .expect("constant pattern");
+    let mut templates: Vec<(&Text, &str)> = Vec::new();
+    for intent in &content.intents {
+        templates.push((&intent.reply, &intent.id.value));
+        templates.extend(
+            intent
+                .answers
+                .iter()
+                .map(|a| (&a.text, intent.id.value.as_str())),
+        );
+    }
+    let m = &content.messages;
+    for (t, name) in [
+        (&m.danger_line, "danger_line"),
+        (&m.media, "media"),
+        (&m.did_you_mean, "did_you_mean"),
+        (&m.did_you_mean_footer, "did_you_mean_footer"),
+    ] {
+        templates.push((t, name));
+    }
+    for (t, subject) in &templates {
+        if let Some(found) = phone.find(&t.value) {
+            let mut at = t.at.clone();
+            at.line += t.value[..found.start()].matches('\n').count();
+            problems.push(Problem::new(&at, Some(subject), format!("phone number `{}` typed into the text; write it once in contacts.toml and refer to it as {{phone:id}}", found.as_str())));
+        }
+    }
+    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    for retired in &content.retired {
+        let number = digits(&retired.number.value);
+        for contact in &content.contacts {
+            let fields = [&contact.phone, &contact.note, &contact.web];
+            if fields
+                .iter()
+                .any(|f| f.as_deref().is_some_and(|v| digits(v).contains(&number)))
+            {
+                problems.push(Problem::new(
+                    &contact.id.at,
+                    Some(&contact.id.value),
+                    format!(
+                        "gives the retired number {} ({}); never give it as current",
+                        retired.number.value, retired.why
+                    ),
+                ));
+            }
+        }
+        for (t, subject) in &templates {
+            if digits(&t.value).contains(&number) {
+                problems.push(Problem::new(
+                    &t.at,
+                    Some(subject),
+                    format!(
+                        "mentions the retired number {} ({}); give the current contact instead",
+                        retired.number.value, retired.why
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// Checks that need the compiled brain: routing of examples, reply length, helplines.
+pub fn check_behaviour(brain: &Brain) -> Vec<Problem> {
+    let content = brain.content();
+    let mut problems = Vec::new();
+    for intent in &content.intents {
+        let id = intent.id.value.as_str();
+        for example in &intent.examples {
+            let reply = brain.respond(Input::Text(&example.value));
+            let routed = reply.intent == id && (reply.kind == Kind::Answer || id == FALLBACK);
+            if !routed {
+                let went = match reply.kind {
+                    Kind::DidYouMean => {
+                        format!("a \"did you mean\" for {}", reply.candidates.join(", "))
+                    }
+                    _ => format!("`{}`", reply.intent),
+                };
+                problems.push(Problem::new(
+                    &example.at,
+                    Some(id),
+                    format!(
+                        "example \"{}\" routes to {went}; add or fix a pattern",
+                        example.value
+                    ),
+                ));
+            }
+        }
+        for counter in &intent.counter_examples {
+            let reply = brain.respond(Input::Text(&counter.value));
+            if reply.intent == id && reply.kind == Kind::Answer {
+                problems.push(Problem::new(
+                    &counter.at,
+                    Some(id),
+                    format!(
+                        "counter-example \"{}\" routes here; make the patterns more specific",
+                        counter.value
+                    ),
+                ));
+            }
+        }
+        check_length(
+            brain,
+            intent.id.value.as_str(),
+            &intent.reply.at,
+            &mut problems,
+        );
+    }
+    for helpline in HELPLINES {
+        let Some(contact) = content.contact(helpline) else {
+            problems.push(Problem::new(
+                &Loc::file(&"responses/contacts.toml".into()),
+                Some(helpline),
+                "contact is missing; the fallback reply must give it",
+            ));
+            continue;
+        };
+        let phone = contact.phone.clone().unwrap_or_default();
+        let fallback = brain.respond(Input::Topic(FALLBACK)).reply;
+        if let Some(intent) = content.intent(FALLBACK) {
+            if !fallback.contains(&phone) {
+                problems.push(Problem::new(
+                    &intent.reply.at,
+                    Some(FALLBACK),
+                    format!(
+                        "the fallback reply must give {} ({phone}) so nobody leaves empty-handed",
+                        contact.name
+                    ),
+                ));
+            }
+        }
+        let footer = &content.messages.did_you_mean_footer;
+        if !crate::reply::render(footer, content, "did_you_mean_footer")
+            .unwrap_or_default()
+            .contains(&phone)
+        {
+            problems.push(Problem::new(
+                &footer.at,
+                Some("did_you_mean_footer"),
+                format!("must give {} ({phone})", contact.name),
+            ));
+        }
+    }
+    problems
+}
+
+/// The longest text an intent can send (every specific answer at once, then its reply) must
+/// fit in one Telegram message.
+fn check_length(brain: &Brain, id: &str, at: &Loc, problems: &mut Vec<Problem>) {
+    let longest = brain.longest_reply(id);
+    let chars = longest.chars().count();
+    if chars > TELEGRAM_LIMIT {
+        problems.push(Problem::new(at, Some(id), format!("reply can be {chars} characters, over Telegram's limit of {TELEGRAM_LIMIT}; shorten it")));
+    }
+}
