@@ -16,23 +16,25 @@ use toml::Spanned;
 use crate::problem::{Loc, Problem};
 
 /// The files of a content folder, in the order they are read.
-pub const FILES: [&str; 6] = [
+pub const FILES: [&str; 7] = [
     "intents.toml",
     "entities.toml",
     "contacts.toml",
     "figures.toml",
     "messages.toml",
     "lexicon.toml",
+    "words.txt",
 ];
 
 /// The default content, compiled in so the binary answers from any directory.
-const EMBEDDED: [(&str, &str); 6] = [
+const EMBEDDED: [(&str, &str); 7] = [
     ("intents.toml", include_str!("../responses/intents.toml")),
     ("entities.toml", include_str!("../responses/entities.toml")),
     ("contacts.toml", include_str!("../responses/contacts.toml")),
     ("figures.toml", include_str!("../responses/figures.toml")),
     ("messages.toml", include_str!("../responses/messages.toml")),
     ("lexicon.toml", include_str!("../responses/lexicon.toml")),
+    ("words.txt", include_str!("../responses/words.txt")),
 ];
 
 /// The raw text of a content folder, before parsing.
@@ -300,7 +302,11 @@ impl Content {
                     contacts: c.0.contact.into_iter().map(|x| x.locate(&c.1)).collect(),
                     figures: f.0.figure.into_iter().map(|x| x.locate(&f.1)).collect(),
                     messages: m.0.locate(&m.1),
-                    lexicon: l.0.locate(&l.1),
+                    lexicon: {
+                        let mut lexicon = l.0.locate(&l.1);
+                        lexicon.known_words.extend(word_list(sources.get(6).1));
+                        lexicon
+                    },
                     version: sources.version(),
                 })
             }
@@ -322,6 +328,14 @@ impl Content {
     pub fn figure(&self, id: &str) -> Option<&Figure> {
         self.figures.iter().find(|f| f.id.value == id)
     }
+}
+
+/// The words of `words.txt`: one a line, `#` starts a comment line, folded like messages.
+fn word_list(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(crate::normalize::fold)
 }
 
 /// Turns byte offsets from the TOML parser into lines of one file.
