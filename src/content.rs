@@ -239,6 +239,8 @@ pub struct LexiconDef {
     pub negation_window: usize,
     /// Words that are correct as typed and never "corrected".
     pub known_words: Vec<String>,
+    /// The text of `words.txt`: English words, one a line, also never corrected.
+    pub dictionary: String,
     /// Extra words typos may be corrected to, beside those in the examples.
     pub domain_words: Vec<String>,
     /// Shortest word that typo correction considers.
@@ -304,7 +306,7 @@ impl Content {
                     messages: m.0.locate(&m.1),
                     lexicon: {
                         let mut lexicon = l.0.locate(&l.1);
-                        lexicon.known_words.extend(word_list(sources.get(6).1));
+                        lexicon.dictionary = sources.get(6).1.to_owned();
                         lexicon
                     },
                     version: sources.version(),
@@ -328,14 +330,6 @@ impl Content {
     pub fn figure(&self, id: &str) -> Option<&Figure> {
         self.figures.iter().find(|f| f.id.value == id)
     }
-}
-
-/// The words of `words.txt`: one a line, `#` starts a comment line, folded like messages.
-fn word_list(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(crate::normalize::fold)
 }
 
 /// Turns byte offsets from the TOML parser into lines of one file.
@@ -666,6 +660,7 @@ mod raw {
                 negations: self.negations,
                 negation_window: self.negation_window,
                 known_words: self.known_words,
+                dictionary: String::new(),
                 domain_words: self.domain_words,
                 typo_min_len: self.typo_min_len,
                 typo_two_edits_len: self.typo_two_edits_len,

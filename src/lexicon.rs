@@ -12,12 +12,15 @@
 //! It also answers whether a match is negated ("I'm not in danger").
 //!
 //! Cost: one hash lookup per word for the common case. An unknown word costs one lookup per
-//! deletion variant (SymSpell: about n for words under `typo_two_edits_len`, n²/2 above),
+//! deletion variant (the variant index is built on the first unknown word, about 5 ms) (SymSpell: about n for words under `typo_two_edits_len`, n²/2 above),
 //! then an edit-distance check per candidate; no scan of the vocabulary.
 
 use std::borrow::Cow;
+use std::hash::BuildHasher;
+use std::sync::OnceLock;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use crate::content::LexiconDef;
 
@@ -25,9 +28,11 @@ use crate::content::LexiconDef;
 #[derive(Debug, Clone)]
 pub struct Lexicon {
     textspeak: FxHashMap<String, String>,
-    known: FxHashSet<String>,
+    known: WordSet,
     targets: Vec<Target>,
-    deletes: FxHashMap<String, Vec<u32>>,
+    /// Deletion variants of the targets (SymSpell), built on the first unknown word: most
+    /// messages never need it, and start-up stays fast.
+    index: OnceLock<FxHashMap<String, Vec<u32>>>,
     negations: FxHashSet<String>,
     negation_window: usize,
     min_len: usize,
@@ -41,9 +46,10 @@ struct Target {
 }
 
 impl Lexicon {
-    /// Build the rules from `lexicon.toml`, the words of every example (`vocabulary`), and the
-    /// words of the danger intent's examples (`danger_words`). Example words become correction
-    /// targets only when they are real words (`known_words`) or `domain_words`.
+    /// Build the rules from `lexicon.toml` and `words.txt` (`def`), the words of every example
+    /// (`vocabulary`), and the words of the danger intent's examples (`danger_words`). Example
+    /// words become correction targets only when they are real words (in `words.txt` or
+    /// `known_words`) or `domain_words`, so a typo written into an example is still corrected.
     pub fn new<'a>(
         def: &'a LexiconDef,
         vocabulary: impl IntoIterator<Item = &'a str>,
@@ -54,50 +60,56 @@ impl Lexicon {
             .iter()
             .map(|(from, to)| (from.value.clone(), crate::normalize::fold(to)))
             .collect();
-        let mut lexicon = Lexicon {
-            textspeak,
-            known: FxHashSet::default(),
-            targets: Vec::new(),
-            deletes: FxHashMap::default(),
-            negations: def.negations.iter().cloned().collect(),
-            negation_window: def.negation_window,
-            min_len: def.typo_min_len.max(3),
-            two_edits_len: def.typo_two_edits_len.max(def.typo_min_len),
-        };
+        let mut known = WordSet::from_lines(&def.dictionary);
+        for w in &def.known_words {
+            known.insert(w);
+        }
+        let domain: FxHashSet<&str> = def.domain_words.iter().map(String::as_str).collect();
         let danger: FxHashSet<&str> = danger_words.into_iter().collect();
-        lexicon.known.extend(def.known_words.iter().cloned());
         let mut words: Vec<&str> = vocabulary
             .into_iter()
-            .chain(def.domain_words.iter().map(String::as_str))
+            .chain(domain.iter().copied())
             .chain(danger.iter().copied())
+            .filter(|w| known.contains(w) || domain.contains(w))
             .collect();
         words.sort_unstable();
         words.dedup();
-        let domain: FxHashSet<&str> = def.domain_words.iter().map(String::as_str).collect();
+        let min_len = def.typo_min_len.max(3);
+        let mut targets = Vec::new();
         for word in words {
-            // An example may carry a typo on purpose ("sextin"); only real words (in the
-            // known list) and domain words are learnt, so the typo is still corrected.
-            if !lexicon.known.contains(word) && !domain.contains(word) {
-                continue;
-            }
-            lexicon.known.insert(word.to_owned());
-            if word.len() >= lexicon.min_len && word.bytes().all(|b| b.is_ascii_lowercase()) {
-                lexicon.add_target(word, danger.contains(word));
+            known.insert(word);
+            if word.len() >= min_len && word.bytes().all(|b| b.is_ascii_lowercase()) {
+                targets.push(Target {
+                    word: word.to_owned(),
+                    danger: danger.contains(word),
+                });
             }
         }
-        lexicon
+        Lexicon {
+            textspeak,
+            known,
+            targets,
+            index: OnceLock::new(),
+            negations: def.negations.iter().cloned().collect(),
+            negation_window: def.negation_window,
+            min_len,
+            two_edits_len: def.typo_two_edits_len.max(def.typo_min_len),
+        }
     }
 
-    fn add_target(&mut self, word: &str, danger: bool) {
-        let id = self.targets.len() as u32;
-        self.targets.push(Target {
-            word: word.to_owned(),
-            danger,
-        });
-        self.deletes.entry(word.to_owned()).or_default().push(id);
-        for variant in deletions(word, 2) {
-            self.deletes.entry(variant).or_default().push(id);
-        }
+    /// Every target and its deletion variants up to two edits, keyed by variant.
+    fn index(&self) -> &FxHashMap<String, Vec<u32>> {
+        self.index.get_or_init(|| {
+            let mut index: FxHashMap<String, Vec<u32>> = FxHashMap::default();
+            for (id, target) in self.targets.iter().enumerate() {
+                let id = id as u32;
+                index.entry(target.word.clone()).or_default().push(id);
+                for variant in deletions(&target.word, 2) {
+                    index.entry(variant).or_default().push(id);
+                }
+            }
+            index
+        })
     }
 
     /// Rewrite folded text word by word: textspeak first, then typo correction. Returns the
@@ -148,8 +160,9 @@ impl Lexicon {
         };
         let mut best: Option<(bool, usize, usize, u32)> = None;
         let mut seen: FxHashSet<u32> = FxHashSet::default();
+        let index = self.index();
         for variant in std::iter::once(word.to_owned()).chain(deletions(word, max)) {
-            let Some(ids) = self.deletes.get(&variant) else {
+            let Some(ids) = index.get(&variant) else {
                 continue;
             };
             for &id in ids {
@@ -180,6 +193,72 @@ impl Lexicon {
             .filter(|w| !w.is_empty())
             .take(self.negation_window)
             .any(|w| self.negations.contains(w))
+    }
+}
+
+/// A set of words kept in one string: loading the 60,000 words of `words.txt` is one copy and
+/// one pass, not 60,000 allocations.
+#[derive(Clone, Default)]
+struct WordSet {
+    text: String,
+    spans: HashTable<(u32, u32)>,
+}
+
+impl std::fmt::Debug for WordSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WordSet({} words)", self.spans.len())
+    }
+}
+
+impl WordSet {
+    /// The words of a word list: one a line, `#` starts a comment, folded like messages.
+    fn from_lines(list: &str) -> Self {
+        let mut set = WordSet {
+            text: String::with_capacity(list.len()),
+            spans: HashTable::with_capacity(list.len() / 8),
+        };
+        for line in list.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if line
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            {
+                set.insert(line);
+            } else {
+                for word in crate::normalize::fold(line).split(' ') {
+                    set.insert(word);
+                }
+            }
+        }
+        set
+    }
+
+    fn hash(word: &str) -> u64 {
+        FxBuildHasher.hash_one(word)
+    }
+
+    fn contains(&self, word: &str) -> bool {
+        let text = &self.text;
+        self.spans
+            .find(Self::hash(word), |&(start, len)| {
+                &text[start as usize..(start + len) as usize] == word
+            })
+            .is_some()
+    }
+
+    fn insert(&mut self, word: &str) {
+        if word.is_empty() || self.contains(word) {
+            return;
+        }
+        let start = self.text.len() as u32;
+        self.text.push_str(word);
+        let text = &self.text;
+        self.spans
+            .insert_unique(Self::hash(word), (start, word.len() as u32), |&(s, l)| {
+                Self::hash(&text[s as usize..(s + l) as usize])
+            });
     }
 }
 
@@ -249,6 +328,7 @@ mod tests {
             typo_two_edits_len: 8,
             confident_score: 2,
             groups: vec![],
+            dictionary: String::new(),
         };
         Lexicon::new(&def, vocab.iter().copied(), danger.iter().copied())
     }
