@@ -4,7 +4,9 @@
 //! [`normalize`] folds text, [`lexicon`] applies word rules, [`matcher`] scores the intent
 //! table in one pass, [`brain`] decides and builds the [`reply`]. [`content`] reads
 //! `responses/` and [`check`] validates it. The doors onto the brain are [`console`] (the
-//! terminal chat) and [`cli`] (`ask`, `classify`, `check`, `eval`).
+//! terminal chat) and [`cli`] (`ask`, `classify`, `check`, `eval`). For running it as a
+//! service: [`metrics`] (counters with no personal data) and [`forget`] (message ids for
+//! `/forget`, in memory only).
 
 pub mod brain;
 pub mod check;
@@ -12,8 +14,10 @@ pub mod cli;
 pub mod console;
 pub mod content;
 pub mod eval;
+pub mod forget;
 pub mod lexicon;
 pub mod matcher;
+pub mod metrics;
 pub mod normalize;
 pub mod problem;
 pub mod reply;

@@ -1,0 +1,257 @@
+//! Prometheus counters an operator needs, and nothing personal.
+//!
+//! How many people asked how to report an image this week, how often the bot fell back or asked
+//! "did you mean", how fast it answers, how often the Bot API failed, and which content version
+//! is live. Labels are chosen from fixed sets (update kinds, the intent ids of the table, error
+//! kinds): never text, never a user or chat id, so a scrape can never identify anyone.
+//!
+//! Cost: an atomic increment per counter and one histogram observation per reply.
+
+use std::time::Duration;
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+use crate::reply::{Kind, Reply};
+
+/// The kinds of update counted; anything else is `other`.
+pub const UPDATE_KINDS: [&str; 8] = [
+    "text",
+    "command",
+    "button",
+    "media",
+    "edited",
+    "group_ignored",
+    "forget",
+    "other",
+];
+
+/// The bot's counters, registered in their own registry (no global state, so tests can
+/// create as many as they like).
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    updates: IntCounterVec,
+    replies: IntCounterVec,
+    latency: HistogramVec,
+    api_errors: IntCounterVec,
+    api_retries: IntCounter,
+    content: IntGaugeVec,
+    reloads: IntCounterVec,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A fresh set of counters, all at zero.
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let updates = IntCounterVec::new(
+            Opts::new("safeguard_updates_total", "Updates received, by kind."),
+            &["kind"],
+        )
+        .expect("valid metric");
+        let replies = IntCounterVec::new(
+            Opts::new(
+                "safeguard_replies_total",
+                "Replies sent, by intent answered and kind (answer, did_you_mean, fallback).",
+            ),
+            &["intent", "kind"],
+        )
+        .expect("valid metric");
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "safeguard_reply_seconds",
+                "Time from receiving an update to the reply being accepted by the Bot API.",
+            )
+            .buckets(vec![
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
+            &[],
+        )
+        .expect("valid metric");
+        let api_errors = IntCounterVec::new(
+            Opts::new(
+                "safeguard_api_errors_total",
+                "Bot API calls that failed, by kind (rate_limited, network, server, other).",
+            ),
+            &["kind"],
+        )
+        .expect("valid metric");
+        let api_retries = IntCounter::new(
+            "safeguard_api_retries_total",
+            "Bot API calls retried after an error.",
+        )
+        .expect("valid metric");
+        let content = IntGaugeVec::new(
+            Opts::new(
+                "safeguard_content_info",
+                "The responses/ version being served (1 for the live version).",
+            ),
+            &["version"],
+        )
+        .expect("valid metric");
+        let reloads = IntCounterVec::new(
+            Opts::new(
+                "safeguard_content_reloads_total",
+                "Content reloads, by result (ok, refused).",
+            ),
+            &["result"],
+        )
+        .expect("valid metric");
+        for collector in [
+            Box::new(updates.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(replies.clone()),
+            Box::new(latency.clone()),
+            Box::new(api_errors.clone()),
+            Box::new(api_retries.clone()),
+            Box::new(content.clone()),
+            Box::new(reloads.clone()),
+        ] {
+            registry
+                .register(collector)
+                .expect("metric names are unique");
+        }
+        Metrics {
+            registry,
+            updates,
+            replies,
+            latency,
+            api_errors,
+            api_retries,
+            content,
+            reloads,
+        }
+    }
+
+    /// Count an update of `kind`, one of [`UPDATE_KINDS`]; an unknown kind counts as `other`.
+    pub fn update(&self, kind: &str) {
+        let kind = if UPDATE_KINDS.contains(&kind) {
+            kind
+        } else {
+            "other"
+        };
+        self.updates.with_label_values(&[kind]).inc();
+    }
+
+    /// Count a reply by its intent and kind, and how long it took.
+    pub fn reply(&self, reply: &Reply, took: Duration) {
+        let kind = match reply.kind {
+            Kind::Answer => "answer",
+            Kind::DidYouMean => "did_you_mean",
+            Kind::Fallback => "fallback",
+        };
+        self.replies
+            .with_label_values(&[reply.intent.as_str(), kind])
+            .inc();
+        self.latency
+            .with_label_values(&[] as &[&str])
+            .observe(took.as_secs_f64());
+    }
+
+    /// Count a failed Bot API call: `rate_limited`, `network`, `server` or `other`.
+    pub fn api_error(&self, kind: &str) {
+        let kind = match kind {
+            "rate_limited" | "network" | "server" => kind,
+            _ => "other",
+        };
+        self.api_errors.with_label_values(&[kind]).inc();
+    }
+
+    /// Count a retried Bot API call.
+    pub fn api_retry(&self) {
+        self.api_retries.inc();
+    }
+
+    /// Record which content version is live; the previous version's series is removed.
+    pub fn content_loaded(&self, version: &str) {
+        self.content.reset();
+        self.content.with_label_values(&[version]).set(1);
+    }
+
+    /// Count a content reload: `ok` if it was swapped in, else refused.
+    pub fn reload(&self, ok: bool) {
+        let result = if ok { "ok" } else { "refused" };
+        self.reloads.with_label_values(&[result]).inc();
+    }
+
+    /// The Prometheus text exposition format, for `GET /metrics`.
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Brain, Input};
+
+    #[test]
+    fn counts_replies_by_intent_and_kind_without_text() {
+        let brain = Brain::embedded().unwrap();
+        let metrics = Metrics::new();
+        let text = "where do i report an image of a child i saw online";
+        metrics.update("text");
+        let reply = brain.respond(Input::Text(text));
+        metrics.reply(&reply, Duration::from_millis(3));
+        metrics.update("text");
+        metrics.reply(
+            &brain.respond(Input::Text("qwerty")),
+            Duration::from_millis(1),
+        );
+        let out = metrics.render();
+        assert!(
+            out.contains(r#"safeguard_updates_total{kind="text"} 2"#),
+            "{out}"
+        );
+        let answered = format!(
+            r#"safeguard_replies_total{{intent="{}",kind="answer"}} 1"#,
+            reply.intent
+        );
+        assert!(out.contains(&answered), "{out}");
+        assert!(
+            out.contains(r#"safeguard_replies_total{intent="fallback",kind="fallback"} 1"#),
+            "{out}"
+        );
+        assert!(out.contains("safeguard_reply_seconds_count 2"), "{out}");
+        assert!(!out.contains("qwerty") && !out.contains("report an image"));
+    }
+
+    #[test]
+    fn only_the_live_content_version_is_shown() {
+        let metrics = Metrics::new();
+        metrics.content_loaded("aaaa");
+        metrics.content_loaded("bbbb");
+        let out = metrics.render();
+        assert!(
+            out.contains(r#"safeguard_content_info{version="bbbb"} 1"#),
+            "{out}"
+        );
+        assert!(!out.contains("aaaa"), "{out}");
+    }
+
+    #[test]
+    fn unknown_labels_are_folded_into_other() {
+        let metrics = Metrics::new();
+        metrics.update("someone's chat id 12345");
+        metrics.api_error("weird");
+        let out = metrics.render();
+        assert!(
+            out.contains(r#"safeguard_updates_total{kind="other"} 1"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"safeguard_api_errors_total{kind="other"} 1"#),
+            "{out}"
+        );
+        assert!(!out.contains("12345"));
+    }
+}
