@@ -4,7 +4,8 @@
 //! [`normalize`] folds text, [`lexicon`] applies word rules, [`matcher`] scores the intent
 //! table in one pass, [`brain`] decides and builds the [`reply`]. [`content`] reads
 //! `responses/` and [`check`] validates it. The doors onto the brain are [`console`] (the
-//! terminal chat) and [`cli`] (`ask`, `classify`, `check`, `eval`).
+//! terminal chat), [`telegram`] (long polling or a webhook) and [`cli`] (`ask`, `classify`,
+//! `check`, `eval`, `telegram`). [`logging`] keeps user data and secrets out of every log line.
 
 pub mod brain;
 pub mod check;
@@ -13,10 +14,12 @@ pub mod console;
 pub mod content;
 pub mod eval;
 pub mod lexicon;
+pub mod logging;
 pub mod matcher;
 pub mod normalize;
 pub mod problem;
 pub mod reply;
+pub mod telegram;
 
 pub use brain::{Brain, Input};
 pub use reply::{Button, Kind, Reply};
