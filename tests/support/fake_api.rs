@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
@@ -229,6 +229,7 @@ impl FakeApi {
 async fn api(
     State(shared): State<Arc<Shared>>,
     Path((token, method)): Path<(String, String)>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     if token != format!("bot{TOKEN}") {
@@ -236,7 +237,7 @@ async fn api(
     }
     // Method names are case-insensitive (teloxide sends `GetMe`); the fake keys them in lower case.
     let method = method.to_ascii_lowercase();
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let body = parse_body(&headers, &body);
     let fault = {
         let mut inner = shared.lock();
         let fault = inner.faults.get_mut(&method).and_then(VecDeque::pop_front);
@@ -287,6 +288,37 @@ async fn api(
             None,
         ),
     }
+}
+
+/// A request body as JSON: JSON as is; `multipart/form-data` (teloxide sends `setWebhook` so,
+/// for its optional certificate) as an object of its fields, each parsed as JSON if it is.
+fn parse_body(headers: &HeaderMap, body: &[u8]) -> Value {
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let Some(boundary) = content_type.split("boundary=").nth(1) else {
+        return serde_json::from_slice(body).unwrap_or(Value::Null);
+    };
+    let text = String::from_utf8_lossy(body);
+    let mut fields = serde_json::Map::new();
+    for part in text.split(&format!("--{}", boundary.trim_matches('"'))) {
+        let Some((head, value)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let Some(name) = head
+            .split("name=\"")
+            .nth(1)
+            .and_then(|n| n.split('"').next())
+        else {
+            continue;
+        };
+        let value = value.trim_end_matches("\r\n");
+        let parsed =
+            serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
+        fields.insert(name.to_owned(), parsed);
+    }
+    Value::Object(fields)
 }
 
 /// Long poll: forget what the offset confirms, then hand out up to `limit` pending updates,
