@@ -109,9 +109,11 @@ async fn get_me(bot: &TgBot) -> Result<Me, Error> {
     loop {
         match bot.get_me().send().await {
             Ok(me) => return Ok(me),
-            Err(RequestError::Api(ApiError::InvalidToken)) => return Err(Error(format!(
+            Err(RequestError::Api(ApiError::InvalidToken)) => {
+                return Err(Error(format!(
                 "the Bot API refused the token in {TOKEN_VAR}: check it with @BotFather (/token)"
-            ))),
+            )))
+            }
             Err(e) if attempt < STARTUP_ATTEMPTS => {
                 let wait = Duration::from_secs(1 << (attempt - 1));
                 log::warn!(
