@@ -78,69 +78,31 @@ async fn on_command(
     msg: Message,
     command: Command,
 ) -> HandlerResult {
-    let started = Instant::now();
-    let reply = brain.current().respond(Input::Command(&command.0));
-    finish(
-        "command",
-        &reply.intent,
-        started,
-        answer(&bot, &msg, &reply).await,
-    )
+    respond(&bot, &brain, &msg, "command", Input::Command(&command.0)).await
 }
 
 /// A text message: the brain's answer.
 async fn on_text(bot: TgBot, brain: Arc<SharedBrain>, msg: Message, text: Text) -> HandlerResult {
-    let started = Instant::now();
-    let reply = brain.current().respond(Input::Text(&text.0));
-    finish(
-        "text",
-        &reply.intent,
-        started,
-        answer(&bot, &msg, &reply).await,
-    )
+    respond(&bot, &brain, &msg, "text", Input::Text(&text.0)).await
 }
 
 /// A photo, video, file, sticker, voice note or other media: never downloaded (no `getFile`);
 /// the brain's media reply says not to send images here and how to report or remove one.
 async fn on_media(bot: TgBot, brain: Arc<SharedBrain>, msg: Message) -> HandlerResult {
-    let started = Instant::now();
-    let reply = brain.current().respond(Input::Media);
-    finish(
-        "media",
-        &reply.intent,
-        started,
-        answer(&bot, &msg, &reply).await,
-    )
+    respond(&bot, &brain, &msg, "media", Input::Media).await
 }
 
 /// A location, contact, poll or similar meant for the bot: the fallback reply, so nobody who
 /// writes to the bot leaves without the helplines.
 async fn on_other_message(bot: TgBot, brain: Arc<SharedBrain>, msg: Message) -> HandlerResult {
-    let started = Instant::now();
-    let reply = brain.current().respond(Input::Text(""));
-    finish(
-        "other_message",
-        &reply.intent,
-        started,
-        answer(&bot, &msg, &reply).await,
-    )
+    respond(&bot, &brain, &msg, "other_message", Input::Text("")).await
 }
 
 /// A topic button was pressed: answer the callback query first (it stops the button's spinner;
 /// failing that is logged, not fatal), then send the topic to the chat the button was in.
 async fn on_button(bot: TgBot, brain: Arc<SharedBrain>, query: CallbackQuery) -> HandlerResult {
     let started = Instant::now();
-    let id = query.id.clone();
-    if let Err(e) = retrying("answerCallbackQuery", || {
-        bot.answer_callback_query(id.clone()).send()
-    })
-    .await
-    {
-        log::warn!(
-            "update=button callback query not answered: {}",
-            describe(&e)
-        );
-    }
+    acknowledge(&bot, &query).await;
     let Some(message) = &query.message else {
         log::debug!("update=button on an inline message ignored: there is no chat to answer in");
         return Ok(());
@@ -153,6 +115,21 @@ async fn on_button(bot: TgBot, brain: Arc<SharedBrain>, query: CallbackQuery) ->
     let reply = brain.current().respond(Input::Topic(intent));
     let sent = send_reply(&bot, message.chat().id, None, &reply).await;
     finish("button", &reply.intent, started, sent.map(drop))
+}
+
+/// Answer a callback query (with retries), so the button stops spinning. A failure is logged
+/// and not fatal: the topic itself matters more.
+async fn acknowledge(bot: &TgBot, query: &CallbackQuery) {
+    let answered = retrying("answerCallbackQuery", || {
+        bot.answer_callback_query(query.id.clone()).send()
+    })
+    .await;
+    if let Err(e) = answered {
+        log::warn!(
+            "update=button callback query not answered: {}",
+            describe(&e)
+        );
+    }
 }
 
 /// Group chatter not meant for the bot, service messages, messages from bots.
@@ -182,12 +159,20 @@ pub fn log_unhandled(update: &Update) {
     );
 }
 
-/// Reply to `msg` in its chat; in a group, as an answer to that message.
-async fn answer(bot: &TgBot, msg: &Message, reply: &crate::Reply) -> Result<(), RequestError> {
+/// The brain's reply to `input`, sent to `msg`'s chat (in a group, as an answer to `msg`, so
+/// the person sees what it answers), then logged as `kind`.
+async fn respond(
+    bot: &TgBot,
+    brain: &SharedBrain,
+    msg: &Message,
+    kind: &str,
+    input: Input<'_>,
+) -> HandlerResult {
+    let started = Instant::now();
+    let reply = brain.current().respond(input);
     let reply_to = (!msg.chat.is_private()).then_some(msg.id);
-    send_reply(bot, msg.chat.id, reply_to, reply)
-        .await
-        .map(drop)
+    let sent = send_reply(bot, msg.chat.id, reply_to, &reply).await;
+    finish(kind, &reply.intent, started, sent.map(drop))
 }
 
 /// Log how an update went (kind, intent, time; nothing else) and pass the result on.

@@ -58,8 +58,9 @@ impl StopHandle {
 }
 
 /// Listen for SIGINT and SIGTERM (Ctrl-C elsewhere than Unix) from now on. The first one raises
-/// the returned flag and starts the [`GRACE`] deadline; the process then exits with status 0 even
-/// if something is still running. Must be called inside a tokio runtime.
+/// the returned flag and starts the [`GRACE`] deadline; when it passes, or a second signal
+/// comes (Ctrl-C pressed twice), the process exits with status 0 even if something is still
+/// running. Must be called inside a tokio runtime.
 pub fn listen() -> std::io::Result<Stop> {
     let (handle, stop) = Stop::pair();
     let mut signals = Signals::new()?;
@@ -67,11 +68,13 @@ pub fn listen() -> std::io::Result<Stop> {
         let name = signals.next().await;
         log::info!("{name} received: finishing replies in flight, then stopping");
         handle.stop();
-        tokio::time::sleep(GRACE).await;
-        log::warn!(
-            "still busy {} s after {name}: exiting with work in flight",
-            GRACE.as_secs()
-        );
+        tokio::select! {
+            () = tokio::time::sleep(GRACE) => log::warn!(
+                "still busy {} s after {name}: exiting with work in flight",
+                GRACE.as_secs()
+            ),
+            again = signals.next() => log::warn!("{again} received again: exiting now"),
+        }
         std::process::exit(0);
     });
     Ok(stop)
