@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use safeguard_bot::telegram::handlers::{schema, HandlerResult};
 use safeguard_bot::telegram::send::ATTEMPTS;
 use safeguard_bot::telegram::{bot, Credentials, SharedBrain, TgBot};
-use safeguard_bot::{Brain, Button, Input, Reply};
+use safeguard_bot::{Button, Input, Reply};
 use serde_json::Value;
 use support::fake_api::{FakeApi, Fault, Sent, BOT_USERNAME, TOKEN};
 use support::updates::{self as u, Media, ALL_MEDIA};
@@ -36,7 +36,7 @@ impl Harness {
         };
         let bot = bot::connect(&credentials, bot::limits(10_000, 100, 6_000, 6_000))
             .expect("bot connects");
-        let brain = SharedBrain::new(Brain::embedded().expect("content loads"));
+        let brain = SharedBrain::new(support::brain());
         let me = bot::introduce(&bot, &brain.current())
             .await
             .expect("the fake answers getMe");
@@ -69,6 +69,12 @@ impl Harness {
             ControlFlow::Break(Err(e)) => panic!("handler failed: {e}"),
             ControlFlow::Continue(_) => panic!("no branch took the update"),
         }
+    }
+
+    /// Dispatch `updates` at once, as the dispatcher does for different chats (the throttle
+    /// then releases their replies together), each expected to be handled.
+    async fn handled_all(&self, updates: Vec<Value>) {
+        futures::future::join_all(updates.into_iter().map(|update| self.handled(update))).await;
     }
 
     fn respond(&self, input: Input<'_>) -> Reply {
@@ -169,13 +175,18 @@ async fn a_private_text_gets_exactly_one_plain_reply_from_the_brain() {
 async fn start_and_help_show_the_welcome_with_topic_buttons() {
     let h = Harness::start().await;
     let welcome = h.respond(Input::Command("start"));
-    for (n, command) in ["/start", "/help", "/HELP@safeguard_test_bot"]
-        .iter()
-        .enumerate()
-    {
-        let chat = u::private_chat_id(10 + n as i64);
-        h.handled(u::private_command(chat, command)).await;
-        let sent = h.only_reply_to(chat);
+    let commands = ["/start", "/help", "/HELP@safeguard_test_bot"];
+    let chat = |n: usize| u::private_chat_id(10 + n as i64);
+    h.handled_all(
+        commands
+            .iter()
+            .enumerate()
+            .map(|(n, command)| u::private_command(chat(n), command))
+            .collect(),
+    )
+    .await;
+    for (n, command) in commands.iter().enumerate() {
+        let sent = h.only_reply_to(chat(n));
         assert_eq!(sent.text, welcome.reply, "{command}");
         let buttons = keyboard(&sent);
         assert!(buttons.len() >= 4, "{command} offers the topics");
@@ -186,10 +197,18 @@ async fn start_and_help_show_the_welcome_with_topic_buttons() {
 #[tokio::test]
 async fn every_registered_command_answers_with_its_own_topic() {
     let h = Harness::start().await;
-    for (n, (command, _)) in h.brain.current().commands().iter().enumerate() {
-        let chat = u::private_chat_id(100 + n as i64);
-        h.handled(u::private_command(chat, &format!("/{command}")))
-            .await;
+    let commands = h.brain.current().commands();
+    let chat = |n: usize| u::private_chat_id(100 + n as i64);
+    h.handled_all(
+        commands
+            .iter()
+            .enumerate()
+            .map(|(n, (command, _))| u::private_command(chat(n), &format!("/{command}")))
+            .collect(),
+    )
+    .await;
+    for (n, (command, _)) in commands.iter().enumerate() {
+        let chat = chat(n);
         let expected = h.respond(Input::Command(command));
         assert_ne!(expected.intent, "fallback", "/{command} has a topic");
         assert_eq!(h.only_reply_to(chat).text, expected.reply, "/{command}");
@@ -257,10 +276,21 @@ async fn media_is_never_downloaded_and_gets_the_media_reply() {
         media_reply.reply.to_lowercase().contains("iwf")
             || media_reply.reply.contains("Internet Watch")
     );
+    let chat = |n: usize| u::private_chat_id(40 + n as i64);
+    h.handled_all(
+        ALL_MEDIA
+            .iter()
+            .enumerate()
+            .map(|(n, media)| u::private_media(chat(n), *media))
+            .collect(),
+    )
+    .await;
     for (n, media) in ALL_MEDIA.iter().enumerate() {
-        let chat = u::private_chat_id(40 + n as i64);
-        h.handled(u::private_media(chat, *media)).await;
-        assert_eq!(h.only_reply_to(chat).text, media_reply.reply, "{media:?}");
+        assert_eq!(
+            h.only_reply_to(chat(n)).text,
+            media_reply.reply,
+            "{media:?}"
+        );
     }
     assert!(
         h.fake.calls("getFile").is_empty(),
@@ -311,10 +341,11 @@ async fn in_a_group_messages_for_the_bot_are_answered_as_replies() {
             u::group_command(u::group_id(6), 6, &format!("/weather@{BOT_USERNAME}")),
         ),
     ];
+    h.handled_all(cases.iter().map(|(_, update)| update.clone()).collect())
+        .await;
     for (what, update) in cases {
         let group = update["message"]["chat"]["id"].as_i64().expect("group id");
         let replied_to = update["message"]["message_id"].clone();
-        h.handled(update).await;
         let sent = h.only_reply_to(group);
         assert_eq!(
             sent.body["reply_parameters"]["message_id"], replied_to,

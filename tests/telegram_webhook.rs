@@ -12,7 +12,7 @@ use safeguard_bot::telegram::send::ATTEMPTS;
 use safeguard_bot::telegram::signals::{Stop, StopHandle};
 use safeguard_bot::telegram::webhook::{self, Limits, Webhook, SECRET_HEADER};
 use safeguard_bot::telegram::{bot, Credentials, SharedBrain};
-use safeguard_bot::{Brain, Input};
+use safeguard_bot::Input;
 use serde_json::Value;
 use support::fake_api::{FakeApi, Fault, TOKEN};
 use support::updates as u;
@@ -40,7 +40,7 @@ impl Listener {
         };
         let bot = bot::connect(&credentials, bot::limits(10_000, 100, 6_000, 6_000))
             .expect("bot connects");
-        let brain = SharedBrain::new(Brain::embedded().expect("content loads"));
+        let brain = SharedBrain::new(support::brain());
         let me = bot::introduce(&bot, &brain.current()).await.expect("getMe");
         let hook = Webhook::new(bot, me, brain.clone(), SECRET).with_limits(limits);
         let app = webhook::router(PATH, hook).expect("a valid path");

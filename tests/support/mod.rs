@@ -5,3 +5,12 @@
 pub mod fake_api;
 pub mod process;
 pub mod updates;
+
+/// The shipped content, compiled once per test binary (compiling is slow in a debug build) and
+/// cloned for each test.
+pub fn brain() -> safeguard_bot::Brain {
+    static BRAIN: std::sync::OnceLock<safeguard_bot::Brain> = std::sync::OnceLock::new();
+    BRAIN
+        .get_or_init(|| safeguard_bot::Brain::embedded().expect("the shipped content loads"))
+        .clone()
+}
