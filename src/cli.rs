@@ -74,13 +74,14 @@ pub struct TelegramArgs {
     /// for a local Bot API server or a load test.
     #[arg(long, value_name = "N", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_messages_per_second: u32,
-    /// Most messages sent a second to one chat (Telegram's limit: 1).
+    /// Most messages sent a second to one chat (Telegram's guidance: 1).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_messages_per_chat_per_second: u32,
-    /// Most messages sent a minute to one chat (Telegram's limit: 20).
+    /// Most messages sent a minute to one chat (teloxide's default: 20).
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_messages_per_chat_per_minute: u32,
-    /// Most messages sent a minute to one group or channel (teloxide's default: 10).
+    /// Most messages sent a minute to one group or channel (teloxide's default: 10; Telegram
+    /// allows 20).
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_messages_per_group_per_minute: u32,
 }

@@ -100,10 +100,13 @@ fn backoff(e: &RequestError, attempt: u32) -> Duration {
 
 /// A description of `e` for the log: its kind, never a chat id, a URL, a token, or a response
 /// body (which can hold updates). Bot API refusals known to teloxide are named by their fixed
-/// description.
+/// description; those with free text from the server are not quoted.
 pub fn describe(e: &RequestError) -> String {
     match e {
-        RequestError::Api(ApiError::Unknown(_)) => "the Bot API refused the request".to_owned(),
+        // These two carry the server's own text, which this module does not vouch for.
+        RequestError::Api(ApiError::Unknown(_) | ApiError::CantParseEntities(_)) => {
+            "the Bot API refused the request".to_owned()
+        }
         RequestError::Api(api) => format!("the Bot API refused the request: {api}"),
         RequestError::MigrateToChatId(_) => "the group became a supergroup".to_owned(),
         RequestError::RetryAfter(after) => {
