@@ -4,9 +4,10 @@
 //! and a non-zero exit, never a panic or a backtrace.
 
 use std::io::{self, BufRead, BufWriter, Write};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use crate::brain::{Brain, Input};
 use crate::content::Sources;
@@ -56,6 +57,36 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve Telegram: long polling, or a webhook with --webhook-url and --listen.
+    ///
+    /// Reads TELOXIDE_TOKEN (from @BotFather), TELOXIDE_API_URL (another Bot API server, if
+    /// any), WEBHOOK_SECRET (webhook mode; generated if unset) and RUST_LOG.
+    Telegram(TelegramArgs),
+}
+
+/// Options of `safeguard-bot telegram`.
+#[derive(Debug, Args)]
+pub struct TelegramArgs {
+    /// Serve by webhook: the public https URL Telegram posts updates to (needs --listen).
+    #[arg(long, value_name = "URL", requires = "listen")]
+    pub webhook_url: Option<url::Url>,
+    /// The local address the webhook listens on, such as 0.0.0.0:8443 (needs --webhook-url).
+    #[arg(long, value_name = "ADDR", requires = "webhook_url")]
+    pub listen: Option<SocketAddr>,
+    /// Most messages sent a second, to all chats together (Telegram's limit: 30). Raise it only
+    /// for a local Bot API server or a load test.
+    #[arg(long, value_name = "N", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_messages_per_second: u32,
+    /// Most messages sent a second to one chat (Telegram's guidance: 1).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_messages_per_chat_per_second: u32,
+    /// Most messages sent a minute to one chat (teloxide's default: 20).
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_messages_per_chat_per_minute: u32,
+    /// Most messages sent a minute to one group or channel (teloxide's default: 10; Telegram
+    /// allows 20).
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_messages_per_group_per_minute: u32,
 }
 
 /// A failure to report to the person at the terminal, in one line.
@@ -118,17 +149,17 @@ fn quiet_on_broken_pipe_io(e: io::Error) -> io::Result<()> {
     }
 }
 
-/// Logs go to stderr, at `RUST_LOG` or `info`. They never carry message text or ids.
+/// Logs go to stderr, at `RUST_LOG` or `info`. They never carry message text, ids or secrets
+/// ([`crate::logging`]).
 fn init_logging() {
-    let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
-        .format_timestamp_millis()
-        .try_init();
+    crate::logging::init();
 }
 
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> Result<i32, Failure> {
     match cli.command {
         Command::Check => Ok(check(&cli.responses)),
+        Command::Telegram(args) => telegram(&cli.responses, args),
         Command::Chat => {
             let brain = load_brain(&cli.responses)?;
             crate::console::run(&brain, io::stdin().lock(), io::stdout().lock())?;
@@ -190,6 +221,31 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
             }
         }
     }
+}
+
+/// `safeguard-bot telegram`: check the token before anything else (the commonest mistake), then
+/// load the content and serve until SIGINT or SIGTERM.
+fn telegram(responses: &Option<PathBuf>, args: TelegramArgs) -> Result<i32, Failure> {
+    use crate::telegram::{bot, webhook, Credentials, Mode, Settings};
+    let failure = |e: crate::telegram::Error| Failure(e.0);
+    let credentials = Credentials::from_env().map_err(failure)?;
+    let mode = match (args.webhook_url, args.listen) {
+        (Some(url), Some(listen)) => Mode::Webhook(webhook::Settings {
+            url,
+            listen,
+            secret: webhook::secret_from_env().map_err(failure)?,
+        }),
+        _ => Mode::Polling,
+    };
+    let brain = load_brain(responses)?;
+    let limits = bot::limits(
+        args.max_messages_per_second,
+        args.max_messages_per_chat_per_second,
+        args.max_messages_per_chat_per_minute,
+        args.max_messages_per_group_per_minute,
+    );
+    crate::telegram::run(credentials, brain, Settings { mode, limits }).map_err(failure)?;
+    Ok(0)
 }
 
 /// Compile the content the command line names, or say in one line what is wrong with it.

@@ -60,7 +60,7 @@ fn show(output: &mut impl Write, reply: &Reply) -> io::Result<Vec<Button>> {
             writeln!(output, "  {}. {label}", i + 1)?;
         }
     }
-    writeln!(output, "\n> ")?;
+    write!(output, "\n> ")?;
     output.flush()?;
     Ok(reply.buttons.clone())
 }

@@ -4,9 +4,10 @@
 //! [`normalize`] folds text, [`lexicon`] applies word rules, [`matcher`] scores the intent
 //! table in one pass, [`brain`] decides and builds the [`reply`]. [`content`] reads
 //! `responses/` and [`check`] validates it. The doors onto the brain are [`console`] (the
-//! terminal chat) and [`cli`] (`ask`, `classify`, `check`, `eval`). For running it as a
-//! service: [`metrics`] (counters with no personal data) and [`forget`] (message ids for
-//! `/forget`, in memory only).
+//! terminal chat), [`telegram`] (long polling or a webhook) and [`cli`] (`ask`, `classify`,
+//! `check`, `eval`, `telegram`). [`logging`] keeps user data and secrets out of every log line.
+//! For running it as a service: [`metrics`] (counters with no personal data) and [`forget`]
+//! (message ids for `/forget`, in memory only).
 
 pub mod brain;
 pub mod check;
@@ -16,11 +17,13 @@ pub mod content;
 pub mod eval;
 pub mod forget;
 pub mod lexicon;
+pub mod logging;
 pub mod matcher;
 pub mod metrics;
 pub mod normalize;
 pub mod problem;
 pub mod reply;
+pub mod telegram;
 
 pub use brain::{Brain, Input};
 pub use reply::{Button, Kind, Reply};

@@ -1,0 +1,341 @@
+//! Every kind of Telegram update the bot receives, and where it goes: [`schema`].
+//!
+//! Each endpoint turns one update into at most one reply from the [`Brain`](crate::Brain) and
+//! sends it. What is decided here is only *whether* to answer and *with which input*: a
+//! command, a text, media (never downloaded), or a button press. The words come from the brain.
+//!
+//! Privacy: nothing here logs a message's text, a name, a username or an id; each update logs
+//! its kind, the intent answered and the time taken.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use teloxide::dispatching::{UpdateFilterExt, UpdateHandler};
+use teloxide::prelude::*;
+use teloxide::types::{AllowedUpdate, Me, MediaKind, MessageEntityKind, MessageKind, UpdateKind};
+use teloxide::RequestError;
+
+use crate::brain::Input;
+use crate::telegram::send::{describe, retrying, send_reply, TOPIC_PREFIX};
+use crate::telegram::{SharedBrain, TgBot};
+
+/// What an endpoint returns; an error is a reply that could not be sent after retries.
+pub type HandlerResult = Result<(), RequestError>;
+
+/// A command meant for this bot: its name, lower case, without the slash or `@botname`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command(pub String);
+
+/// The text of a message meant for this bot, without the `@botname` that addressed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text(pub String);
+
+/// The update kinds the tree has a branch for; webhook registration asks Telegram for these.
+pub const ALLOWED_UPDATES: [AllowedUpdate; 4] = [
+    AllowedUpdate::Message,
+    AllowedUpdate::CallbackQuery,
+    AllowedUpdate::EditedMessage,
+    AllowedUpdate::ChannelPost,
+];
+
+/// The handler tree: every update kind, top to bottom, and the endpoint it reaches. Needs
+/// `TgBot`, `Me`, `Arc<SharedBrain>` and the `Update` as dependencies.
+///
+/// In a private chat every message is meant for the bot. In a group only commands, messages
+/// that mention the bot and replies to the bot's own messages are; the rest is left alone.
+/// Kinds without a branch here go to the dispatcher's default handler, [`log_unhandled`].
+pub fn schema() -> UpdateHandler<RequestError> {
+    dptree::entry()
+        .branch(
+            Update::filter_message()
+                .branch(
+                    dptree::filter(sent_by_a_person)
+                        .branch(dptree::filter_map(command_for_us).endpoint(on_command))
+                        .branch(
+                            dptree::filter(is_media)
+                                .filter(addressed_to_us)
+                                .endpoint(on_media),
+                        )
+                        .branch(dptree::filter_map(text_for_us).endpoint(on_text))
+                        .branch(
+                            dptree::filter(is_user_content)
+                                .filter(addressed_to_us)
+                                .endpoint(on_other_message),
+                        ),
+                )
+                .endpoint(ignore_message),
+        )
+        .branch(Update::filter_callback_query().endpoint(on_button))
+        .branch(Update::filter_edited_message().endpoint(ignore_edited_message))
+        .branch(Update::filter_channel_post().endpoint(ignore_channel_post))
+}
+
+/// `/start`, `/help`, `/report`...: the brain's answer to the command (an unknown command gets
+/// its fallback, which lists the topics).
+async fn on_command(
+    bot: TgBot,
+    brain: Arc<SharedBrain>,
+    msg: Message,
+    command: Command,
+) -> HandlerResult {
+    respond(&bot, &brain, &msg, "command", Input::Command(&command.0)).await
+}
+
+/// A text message: the brain's answer.
+async fn on_text(bot: TgBot, brain: Arc<SharedBrain>, msg: Message, text: Text) -> HandlerResult {
+    respond(&bot, &brain, &msg, "text", Input::Text(&text.0)).await
+}
+
+/// A photo, video, file, sticker, voice note or other media: never downloaded (no `getFile`);
+/// the brain's media reply says not to send images here and how to report or remove one.
+async fn on_media(bot: TgBot, brain: Arc<SharedBrain>, msg: Message) -> HandlerResult {
+    respond(&bot, &brain, &msg, "media", Input::Media).await
+}
+
+/// A location, contact, poll or similar meant for the bot: the fallback reply, so nobody who
+/// writes to the bot leaves without the helplines.
+async fn on_other_message(bot: TgBot, brain: Arc<SharedBrain>, msg: Message) -> HandlerResult {
+    respond(&bot, &brain, &msg, "other_message", Input::Text("")).await
+}
+
+/// A topic button was pressed: answer the callback query first (it stops the button's spinner;
+/// failing that is logged, not fatal), then send the topic to the chat the button was in.
+async fn on_button(bot: TgBot, brain: Arc<SharedBrain>, query: CallbackQuery) -> HandlerResult {
+    let started = Instant::now();
+    acknowledge(&bot, &query).await;
+    let Some(message) = &query.message else {
+        log::debug!("update=button on an inline message ignored: there is no chat to answer in");
+        return Ok(());
+    };
+    let intent = query
+        .data
+        .as_deref()
+        .and_then(|d| d.strip_prefix(TOPIC_PREFIX))
+        .unwrap_or_default();
+    let reply = brain.current().respond(Input::Topic(intent));
+    let sent = send_reply(&bot, message.chat().id, None, &reply).await;
+    finish("button", &reply.intent, started, sent.map(drop))
+}
+
+/// Answer a callback query (with retries), so the button stops spinning. A failure is logged
+/// and not fatal: the topic itself matters more.
+async fn acknowledge(bot: &TgBot, query: &CallbackQuery) {
+    let answered = retrying("answerCallbackQuery", || {
+        bot.answer_callback_query(query.id.clone()).send()
+    })
+    .await;
+    if let Err(e) = answered {
+        log::warn!(
+            "update=button callback query not answered: {}",
+            describe(&e)
+        );
+    }
+}
+
+/// Group chatter not meant for the bot, service messages, messages from bots.
+async fn ignore_message() -> HandlerResult {
+    log::debug!("update=message ignored: not meant for the bot");
+    Ok(())
+}
+
+/// An edit of a message already answered: answering again would repeat the reply.
+async fn ignore_edited_message() -> HandlerResult {
+    log::debug!("update=edited_message ignored");
+    Ok(())
+}
+
+/// A post in a channel the bot was added to: the bot does not post in channels.
+async fn ignore_channel_post() -> HandlerResult {
+    log::debug!("update=channel_post ignored");
+    Ok(())
+}
+
+/// The default handler for update kinds the tree has no branch for (and kinds teloxide cannot
+/// parse): logged by kind only, never answered.
+pub fn log_unhandled(update: &Update) {
+    log::debug!(
+        "update={} ignored: the bot does not handle this kind",
+        update_kind(update)
+    );
+}
+
+/// The brain's reply to `input`, sent to `msg`'s chat (in a group, as an answer to `msg`, so
+/// the person sees what it answers), then logged as `kind`.
+async fn respond(
+    bot: &TgBot,
+    brain: &SharedBrain,
+    msg: &Message,
+    kind: &str,
+    input: Input<'_>,
+) -> HandlerResult {
+    let started = Instant::now();
+    let reply = brain.current().respond(input);
+    let reply_to = (!msg.chat.is_private()).then_some(msg.id);
+    let sent = send_reply(bot, msg.chat.id, reply_to, &reply).await;
+    finish(kind, &reply.intent, started, sent.map(drop))
+}
+
+/// Log how an update went (kind, intent, time; nothing else) and pass the result on.
+fn finish(
+    kind: &str,
+    intent: &str,
+    started: Instant,
+    result: Result<(), RequestError>,
+) -> HandlerResult {
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    match &result {
+        Ok(()) => log::info!("update={kind} intent={intent} took={ms:.1}ms"),
+        Err(e) => log::error!(
+            "update={kind} intent={intent} took={ms:.1}ms reply not sent: {}",
+            describe(e)
+        ),
+    }
+    result
+}
+
+/// The kind of an update, for logs: never its content.
+pub fn update_kind(update: &Update) -> &'static str {
+    match &update.kind {
+        UpdateKind::Message(_) => "message",
+        UpdateKind::EditedMessage(_) => "edited_message",
+        UpdateKind::ChannelPost(_) => "channel_post",
+        UpdateKind::EditedChannelPost(_) => "edited_channel_post",
+        UpdateKind::CallbackQuery(_) => "callback_query",
+        UpdateKind::InlineQuery(_) => "inline_query",
+        UpdateKind::MyChatMember(_) => "my_chat_member",
+        UpdateKind::ChatMember(_) => "chat_member",
+        UpdateKind::MessageReaction(_) => "message_reaction",
+        UpdateKind::Error(_) => "unknown",
+        _ => "other",
+    }
+}
+
+/// Only people get answers: not other bots (no bot-to-bot loops), not anonymous channel
+/// senders, not service messages without a sender.
+fn sent_by_a_person(msg: Message) -> bool {
+    msg.from.as_ref().is_some_and(|user| !user.is_bot)
+}
+
+/// A command meant for this bot: in a private chat any command; in a group one addressed to
+/// this bot by `@name`, or one of the bot's own commands without a name. `/help@otherbot` and
+/// other bots' commands are left alone.
+fn command_for_us(msg: Message, me: Me, brain: Arc<SharedBrain>) -> Option<Command> {
+    let word = msg.text()?.split_whitespace().next()?;
+    let word = word.strip_prefix('/')?;
+    let (name, target) = match word.split_once('@') {
+        Some((name, target)) => (name, Some(target)),
+        None => (word, None),
+    };
+    if name.is_empty() {
+        return None;
+    }
+    let name = name.to_ascii_lowercase();
+    let ours = match target {
+        Some(target) => is_our_name(target, &me),
+        None => msg.chat.is_private() || brain.current().commands().iter().any(|(c, _)| *c == name),
+    };
+    ours.then_some(Command(name))
+}
+
+/// The text of a message meant for this bot, with the bot's `@name` taken out.
+fn text_for_us(msg: Message, me: Me) -> Option<Text> {
+    let text = msg.text()?;
+    if !addressed_to_us(msg.clone(), me.clone()) {
+        return None;
+    }
+    Some(Text(without_mention(text, &me)))
+}
+
+/// Whether a message is for this bot: any message in a private chat; in a group, one that
+/// mentions the bot (an entity, or its `@name` in the text or caption) or replies to it.
+fn addressed_to_us(msg: Message, me: Me) -> bool {
+    msg.chat.is_private() || mentions_us(&msg, &me) || replies_to_us(&msg, &me)
+}
+
+fn mentions_us(msg: &Message, me: &Me) -> bool {
+    let entities = msg
+        .parse_entities()
+        .into_iter()
+        .chain(msg.parse_caption_entities())
+        .flatten();
+    for entity in entities {
+        match entity.kind() {
+            MessageEntityKind::Mention
+                if is_our_name(entity.text().trim_start_matches('@'), me) =>
+            {
+                return true
+            }
+            MessageEntityKind::TextMention { user } if user.id == me.id => return true,
+            _ => {}
+        }
+    }
+    let written = msg.text().or(msg.caption()).unwrap_or_default();
+    find_mention(written, me).is_some()
+}
+
+fn replies_to_us(msg: &Message, me: &Me) -> bool {
+    msg.reply_to_message()
+        .and_then(|replied| replied.from.as_ref())
+        .is_some_and(|author| author.id == me.id)
+}
+
+fn is_our_name(name: &str, me: &Me) -> bool {
+    me.user
+        .username
+        .as_deref()
+        .is_some_and(|ours| ours.eq_ignore_ascii_case(name))
+}
+
+/// Where `@botname` appears in `text` as a whole word, case-insensitively: its byte range.
+fn find_mention(text: &str, me: &Me) -> Option<std::ops::Range<usize>> {
+    let name = me.user.username.as_deref()?;
+    let wanted = format!("@{}", name.to_ascii_lowercase());
+    let lower = text.to_ascii_lowercase();
+    lower
+        .match_indices(&wanted)
+        .map(|(at, _)| at..at + wanted.len())
+        .find(|range| {
+            !lower[range.end..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+}
+
+/// `text` without the first `@botname` mention, so the brain sees only the question.
+fn without_mention(text: &str, me: &Me) -> String {
+    match find_mention(text, me) {
+        Some(range) => format!("{} {}", &text[..range.start], &text[range.end..])
+            .trim()
+            .to_owned(),
+        None => text.to_owned(),
+    }
+}
+
+/// Something a person sent (text, media, a location, a poll...), as opposed to a service
+/// message (someone joined, a message was pinned). A message teloxide could not classify
+/// (`Empty`: a kind newer than this teloxide) counts as sent by the person, so it is answered.
+fn is_user_content(msg: Message) -> bool {
+    matches!(msg.kind, MessageKind::Common(_) | MessageKind::Empty {})
+}
+
+/// Media the bot never downloads: a photo, video, document, sticker, voice note, video note,
+/// audio, animation, paid media or story.
+fn is_media(msg: Message) -> bool {
+    let MessageKind::Common(common) = &msg.kind else {
+        return false;
+    };
+    matches!(
+        common.media_kind,
+        MediaKind::Photo(_)
+            | MediaKind::Video(_)
+            | MediaKind::Document(_)
+            | MediaKind::Sticker(_)
+            | MediaKind::Voice(_)
+            | MediaKind::VideoNote(_)
+            | MediaKind::Audio(_)
+            | MediaKind::Animation(_)
+            | MediaKind::PaidMedia(_)
+            | MediaKind::Story(_)
+    )
+}

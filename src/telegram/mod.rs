@@ -1,0 +1,198 @@
+//! The Telegram door onto the brain: long polling or a webhook, with teloxide 0.17.
+//!
+//! - [`handlers`]: the one handler tree, where every kind of update goes.
+//! - [`send`]: keyboards, bounded retries, error descriptions safe to log.
+//! - [`bot`]: token and server from the environment, throttle, start-up calls.
+//! - [`webhook`]: the webhook listener (secret, limits, timeouts, health check).
+//! - [`signals`]: SIGINT and SIGTERM, a graceful stop within a deadline.
+//!
+//! The brain is shared as an [`Arc<SharedBrain>`]: handlers take the current version for each
+//! update, so a new content version can be swapped in while the bot serves.
+//!
+//! This module knows nothing about what the bot says; it never logs what people write or who
+//! they are (see [`crate::logging`]).
+
+pub mod bot;
+pub mod handlers;
+pub mod send;
+pub mod signals;
+pub mod webhook;
+
+use std::fmt;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use teloxide::adaptors::throttle::Limits;
+use teloxide::adaptors::Throttle;
+use teloxide::dispatching::{Dispatcher, ShutdownToken};
+use teloxide::prelude::*;
+use teloxide::update_listeners::Polling;
+use teloxide::RequestError;
+
+use crate::brain::Brain;
+pub use bot::Credentials;
+use send::describe;
+use signals::Stop;
+
+/// The bot every handler sends with: teloxide's `Bot` behind its `Throttle` adaptor.
+pub type TgBot = Throttle<Bot>;
+
+/// How long one `getUpdates` long poll waits for updates (below reqwest's 17 s timeout).
+pub const POLL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why the bot could not start, in one line for the person at the terminal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error(pub String);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The brain the handlers use, replaceable as a whole while the bot serves (a content reload).
+#[derive(Debug)]
+pub struct SharedBrain {
+    current: RwLock<Arc<Brain>>,
+}
+
+impl SharedBrain {
+    /// Share `brain` with the handlers.
+    pub fn new(brain: Brain) -> Arc<Self> {
+        Arc::new(Self {
+            current: RwLock::new(Arc::new(brain)),
+        })
+    }
+
+    /// The brain to answer one update with. Holding it does not block a swap: an update
+    /// started on the old content finishes on it.
+    pub fn current(&self) -> Arc<Brain> {
+        match self.current.read() {
+            Ok(guard) => Arc::clone(&guard),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Answer every update from now on with `brain`.
+    pub fn replace(&self, brain: Brain) {
+        let brain = Arc::new(brain);
+        match self.current.write() {
+            Ok(mut guard) => *guard = brain,
+            Err(poisoned) => *poisoned.into_inner() = brain,
+        }
+    }
+}
+
+/// How to serve.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// Ask Telegram for updates (`getUpdates`); one process.
+    Polling,
+    /// Telegram posts updates to us; any number of replicas.
+    Webhook(webhook::Settings),
+}
+
+/// Everything `run` needs besides the credentials and the brain.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Polling or webhook.
+    pub mode: Mode,
+    /// Throttle limits for sending.
+    pub limits: Limits,
+}
+
+/// Serve Telegram until SIGINT or SIGTERM, on a runtime of its own. Returns once every reply
+/// in flight is sent (or the grace period is over).
+pub fn run(credentials: Credentials, brain: Brain, settings: Settings) -> Result<(), Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let stop =
+            signals::listen().map_err(|e| Error(format!("cannot listen for stop signals: {e}")))?;
+        serve(credentials, SharedBrain::new(brain), settings, stop).await
+    })
+}
+
+/// Serve Telegram until `stop` is raised: connect, introduce the bot, then poll or listen.
+pub async fn serve(
+    credentials: Credentials,
+    brain: Arc<SharedBrain>,
+    settings: Settings,
+    stop: Stop,
+) -> Result<(), Error> {
+    let bot = bot::connect(&credentials, settings.limits)?;
+    let content = brain.current();
+    let me = tokio::select! {
+        me = bot::introduce(&bot, &content) => me?,
+        () = stop.requested() => return Ok(()),
+    };
+    log::info!("content version {}", content.version());
+    drop(content);
+    match settings.mode {
+        Mode::Polling => poll(bot, brain, stop).await,
+        Mode::Webhook(hook) => webhook::run(bot, me, brain, hook, stop).await,
+    }
+}
+
+/// Long polling through teloxide's dispatcher (one worker per chat, so a chat's messages are
+/// answered in order). On `stop` the dispatcher stops polling, answers what it already has,
+/// and confirms the offset with Telegram so nothing is delivered twice after a restart.
+async fn poll(bot: TgBot, brain: Arc<SharedBrain>, stop: Stop) -> Result<(), Error> {
+    let listener = Polling::builder(bot.clone())
+        .timeout(POLL_TIMEOUT)
+        .delete_webhook()
+        .await
+        .build();
+    let mut dispatcher = Dispatcher::builder(bot, handlers::schema())
+        .dependencies(dptree::deps![brain])
+        .default_handler(|update| async move { handlers::log_unhandled(&update) })
+        // Endpoints log their own failures with the update's kind and intent; this only
+        // traces that the dispatcher saw one.
+        .error_handler(Arc::new(|e: RequestError| async move {
+            log::debug!("update not handled: {}", describe(&e));
+        }))
+        .build();
+    let token = dispatcher.shutdown_token();
+    let stopper = tokio::spawn(async move {
+        stop.requested().await;
+        shut_down(&token).await;
+    });
+    log::info!("serving by long polling");
+    let listener_errors = Arc::new(|e: RequestError| async move {
+        log::warn!("getUpdates failed: {}", describe(&e));
+    });
+    let result = dispatcher
+        .try_dispatch_with_listener(listener, listener_errors)
+        .await;
+    stopper.abort();
+    result.map_err(|e| Error(format!("cannot start polling: {}", describe(&e))))
+}
+
+/// Ask the dispatcher to stop and wait until it has; if it is not running yet, ask again
+/// shortly (a signal can arrive between start-up and the first poll).
+async fn shut_down(token: &ShutdownToken) {
+    loop {
+        match token.shutdown() {
+            Ok(done) => return done.await,
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_swapped_brain_answers_from_then_on_and_old_holders_keep_theirs() {
+        let shared = SharedBrain::new(Brain::embedded().expect("content"));
+        let before = shared.current();
+        shared.replace(Brain::embedded().expect("content"));
+        assert!(!Arc::ptr_eq(&before, &shared.current()));
+        assert_eq!(before.version(), shared.current().version());
+    }
+}

@@ -1,0 +1,261 @@
+//! Getting a reply to Telegram: keyboards, bounded retries, and error descriptions that are
+//! safe to log.
+//!
+//! Sends go through teloxide's `Throttle` adaptor, which already waits out a 429
+//! (`retry_after`) and tries again, for the sending methods it throttles. [`retrying`] adds what
+//! Throttle does not do: a bounded number of retries after a network error or a server error
+//! (5xx), and after a 429 on the methods Throttle lets straight through
+//! (`answerCallbackQuery`, `setMyCommands`, `setWebhook`).
+//!
+//! A retry after a network error can, rarely, deliver a reply twice: when Telegram accepted the
+//! message and the connection broke before the answer came back, the bot cannot tell. For a
+//! safeguarding bot a duplicate is the lesser harm than a person left without the helplines.
+
+use std::future::Future;
+use std::time::Duration;
+
+use teloxide::payloads::SendMessageSetters;
+use teloxide::prelude::*;
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ReplyParameters};
+use teloxide::{ApiError, RequestError};
+
+use crate::reply::{Button, Reply};
+use crate::telegram::TgBot;
+
+/// Tries of one request after a retryable failure, the first included.
+pub const ATTEMPTS: u32 = 4;
+
+/// The wait before the second try; it doubles for each try after that.
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+
+/// The longest `retry_after` this module waits out itself (Throttle waits out any).
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// Callback data of a topic button: this prefix, then the intent id.
+pub const TOPIC_PREFIX: &str = "topic:";
+
+/// Telegram's limit on callback data, in bytes.
+const CALLBACK_DATA_LIMIT: usize = 64;
+
+/// Run `call` until it succeeds, fails in a way a retry cannot fix, or [`ATTEMPTS`] tries are
+/// spent; log each retry (without data). `what` names the request in the log.
+pub async fn retrying<T, F, Fut>(what: &'static str, mut call: F) -> Result<T, RequestError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, RequestError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Ok(value) => return Ok(value),
+            Err(e) if attempt < ATTEMPTS && is_retryable(&e) => {
+                let wait = backoff(&e, attempt);
+                log::warn!(
+                    "{what} failed ({}); try {} of {ATTEMPTS} in {} ms",
+                    describe(&e),
+                    attempt + 1,
+                    wait.as_millis()
+                );
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Whether trying the same request again may succeed: a 429, a network or I/O error, a response
+/// that is not the Bot API's JSON (a proxy's error page), or a server error. A refusal (bad
+/// request, blocked by the user, wrong token) is not retried.
+pub fn is_retryable(e: &RequestError) -> bool {
+    match e {
+        RequestError::RetryAfter(_)
+        | RequestError::Network(_)
+        | RequestError::Io(_)
+        | RequestError::InvalidJson { .. } => true,
+        RequestError::Api(ApiError::Unknown(description)) => is_server_error(description),
+        RequestError::Api(_) | RequestError::MigrateToChatId(_) => false,
+    }
+}
+
+/// teloxide keeps only the description of an API error, not its status code; a server error
+/// is recognised by the standard reason phrases of the 5xx codes the Bot API returns.
+fn is_server_error(description: &str) -> bool {
+    [
+        "Internal Server Error",
+        "Bad Gateway",
+        "Service Unavailable",
+        "Gateway Timeout",
+    ]
+    .iter()
+    .any(|phrase| description.contains(phrase))
+}
+
+fn backoff(e: &RequestError, attempt: u32) -> Duration {
+    match e {
+        RequestError::RetryAfter(after) => after.duration().min(MAX_RETRY_AFTER),
+        _ => FIRST_BACKOFF * 2u32.pow(attempt.saturating_sub(1).min(4)),
+    }
+}
+
+/// A description of `e` for the log: its kind, never a chat id, a URL, a token, or a response
+/// body (which can hold updates). Bot API refusals known to teloxide are named by their fixed
+/// description; those with free text from the server are not quoted.
+pub fn describe(e: &RequestError) -> String {
+    match e {
+        // These two carry the server's own text, which this module does not vouch for.
+        RequestError::Api(ApiError::Unknown(_) | ApiError::CantParseEntities(_)) => {
+            "the Bot API refused the request".to_owned()
+        }
+        RequestError::Api(api) => format!("the Bot API refused the request: {api}"),
+        RequestError::MigrateToChatId(_) => "the group became a supergroup".to_owned(),
+        RequestError::RetryAfter(after) => {
+            format!("rate limited for {} s", after.seconds())
+        }
+        RequestError::Network(e) => {
+            let kind = if e.is_timeout() {
+                "timed out"
+            } else if e.is_connect() {
+                "could not connect"
+            } else if e.is_body() || e.is_decode() {
+                "connection dropped while reading the response"
+            } else {
+                "request failed"
+            };
+            format!("network error: {kind}")
+        }
+        RequestError::InvalidJson { .. } => "the response was not Bot API JSON".to_owned(),
+        RequestError::Io(e) => format!("I/O error: {:?}", e.kind()),
+    }
+}
+
+/// The inline keyboard for `buttons`, one button a row (labels are long): a topic becomes a
+/// callback button carrying `topic:<intent>`, a website a URL button. A button Telegram would
+/// refuse (a bad URL, callback data over 64 bytes) is left out and logged, rather than losing
+/// the whole reply.
+pub fn keyboard(buttons: &[Button]) -> Option<InlineKeyboardMarkup> {
+    let rows: Vec<Vec<InlineKeyboardButton>> = buttons
+        .iter()
+        .filter_map(telegram_button)
+        .map(|b| vec![b])
+        .collect();
+    (!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows))
+}
+
+fn telegram_button(button: &Button) -> Option<InlineKeyboardButton> {
+    match button {
+        Button::Topic { label, intent } => {
+            let data = format!("{TOPIC_PREFIX}{intent}");
+            if data.len() > CALLBACK_DATA_LIMIT {
+                log::warn!("topic button for intent {intent} left out: its id is too long for callback data");
+                return None;
+            }
+            Some(InlineKeyboardButton::callback(label.clone(), data))
+        }
+        Button::Link { label, url } => match url.parse() {
+            Ok(url) => Some(InlineKeyboardButton::url(label.clone(), url)),
+            Err(_) => {
+                log::warn!("link button {label:?} left out: its url does not parse");
+                None
+            }
+        },
+    }
+}
+
+/// Send `reply` to `chat` as plain text (no parse mode, so nothing needs escaping) with its
+/// buttons, as an answer to `reply_to` if given (in groups, so the person sees what it answers).
+pub async fn send_reply(
+    bot: &TgBot,
+    chat: ChatId,
+    reply_to: Option<MessageId>,
+    reply: &Reply,
+) -> Result<Message, RequestError> {
+    let markup = keyboard(&reply.buttons);
+    retrying("sendMessage", || {
+        let mut request = bot.send_message(chat, reply.reply.clone());
+        if let Some(markup) = &markup {
+            request = request.reply_markup(markup.clone());
+        }
+        if let Some(id) = reply_to {
+            request =
+                request.reply_parameters(ReplyParameters::new(id).allow_sending_without_reply());
+        }
+        request.send()
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use teloxide::types::Seconds;
+
+    use super::*;
+
+    #[test]
+    fn server_errors_and_rate_limits_are_retried_refusals_are_not() {
+        let retry_after = RequestError::RetryAfter(Seconds::from_seconds(1));
+        let server = RequestError::Api(ApiError::Unknown("Internal Server Error".into()));
+        let io = RequestError::Io(Arc::new(std::io::Error::other("reset")));
+        assert!(is_retryable(&retry_after));
+        assert!(is_retryable(&server));
+        assert!(is_retryable(&io));
+        assert!(!is_retryable(&RequestError::Api(ApiError::BotBlocked)));
+        assert!(!is_retryable(&RequestError::Api(ApiError::Unknown(
+            "Bad Request: message text is empty".into()
+        ))));
+    }
+
+    #[test]
+    fn retry_after_is_honoured_and_backoff_doubles() {
+        let retry_after = RequestError::RetryAfter(Seconds::from_seconds(3));
+        assert_eq!(backoff(&retry_after, 1), Duration::from_secs(3));
+        let io = RequestError::Io(Arc::new(std::io::Error::other("reset")));
+        assert_eq!(backoff(&io, 1), FIRST_BACKOFF);
+        assert_eq!(backoff(&io, 3), FIRST_BACKOFF * 4);
+    }
+
+    #[test]
+    fn descriptions_carry_no_ids_or_server_text() {
+        let migrated = RequestError::MigrateToChatId(ChatId(-1009876543210));
+        assert!(!describe(&migrated).contains("9876543210"));
+        let unknown =
+            RequestError::Api(ApiError::Unknown("Bad Request: chat 12345 said hi".into()));
+        assert!(!describe(&unknown).contains("12345"));
+    }
+
+    #[tokio::test]
+    async fn retrying_stops_after_the_last_attempt() {
+        let mut tries = 0;
+        let result: Result<(), _> = retrying("test", || {
+            tries += 1;
+            async { Err(RequestError::Io(Arc::new(std::io::Error::other("down")))) }
+        })
+        .await;
+        assert!(result.is_err());
+        assert_eq!(tries, ATTEMPTS);
+    }
+
+    #[tokio::test]
+    async fn retrying_does_not_repeat_a_refusal() {
+        let mut tries = 0;
+        let result: Result<(), _> = retrying("test", || {
+            tries += 1;
+            async { Err(RequestError::Api(ApiError::BotBlocked)) }
+        })
+        .await;
+        assert!(result.is_err());
+        assert_eq!(tries, 1);
+    }
+
+    #[test]
+    fn every_button_of_the_shipped_content_fits_telegram() {
+        let brain = crate::Brain::embedded().expect("the shipped content loads");
+        for id in brain.intent_ids() {
+            let reply = brain.respond(crate::Input::Topic(id));
+            let rows = keyboard(&reply.buttons).map_or(0, |k| k.inline_keyboard.len());
+            assert_eq!(rows, reply.buttons.len(), "a button of {id} was left out");
+        }
+    }
+}

@@ -1,0 +1,382 @@
+//! Serving by webhook: Telegram POSTs each update to us, and we answer it before saying 200.
+//!
+//! Each request is handled to the end (the reply sent) before the response, so an update lives
+//! in exactly one place at a time: at Telegram until a replica has answered it. No queue in
+//! memory is lost when a replica stops, and Telegram's `max_connections` is the back-pressure.
+//! That is what makes replicas stateless: run several behind any HTTP load balancer, with the
+//! same `WEBHOOK_SECRET` (each replica registers the webhook at start-up; a replica never deletes
+//! it on shutdown, since the others still serve it).
+//!
+//! The listener is hyper's HTTP/1 server driven by hand rather than `axum::serve`, for limits a
+//! server on the internet needs: a header read timeout (which also closes idle keep-alive
+//! connections), a body read timeout, a 1 MiB body limit, a cap on open connections, and a
+//! graceful shutdown that finishes requests in flight.
+//!
+//! Responses: 200 handled (or deliberately ignored); 401 without the right
+//! `X-Telegram-Bot-Api-Secret-Token`; 400 a body that is not an update; 413 a body over 1 MiB;
+//! 408 a body that does not arrive in time (see [`Limits`]); 503 the reply could not be sent for a reason a retry
+//! may fix, so Telegram delivers the update again. `GET /healthz` answers 200.
+
+use std::net::SocketAddr;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use teloxide::dispatching::UpdateHandler;
+use teloxide::prelude::*;
+use teloxide::types::{Me, UpdateKind};
+use teloxide::RequestError;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use url::Url;
+
+use crate::telegram::handlers::{self, ALLOWED_UPDATES};
+use crate::telegram::send::{describe, is_retryable, retrying};
+use crate::telegram::signals::Stop;
+use crate::telegram::{Error, SharedBrain, TgBot};
+
+/// What a client may make the listener do. The defaults suit a bot on the internet; tests
+/// shorten the timeouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest request body accepted (default 1 MiB; Telegram's updates are a few KB).
+    pub body_bytes: usize,
+    /// How long a client may take to send a request's headers, or sit idle between requests
+    /// (default 10 s).
+    pub header_timeout: Duration,
+    /// How long a client may take to send a request's body once its headers are in
+    /// (default 10 s).
+    pub body_timeout: Duration,
+    /// Open connections at most; further clients wait in the kernel's backlog (default 1024).
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            body_bytes: 1 << 20,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+        }
+    }
+}
+
+/// The header Telegram sends the secret in.
+pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+
+/// The environment variable holding the webhook secret shared by every replica.
+pub const SECRET_VAR: &str = "WEBHOOK_SECRET";
+
+/// The health check path.
+pub const HEALTH_PATH: &str = "/healthz";
+
+/// Where Telegram should post and where this replica listens.
+#[derive(Clone)]
+pub struct Settings {
+    /// The public https URL Telegram posts to; its path is the path served locally.
+    pub url: Url,
+    /// The local address to listen on (behind a reverse proxy or load balancer).
+    pub listen: SocketAddr,
+    /// The secret Telegram sends in [`SECRET_HEADER`].
+    pub secret: String,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `WEBHOOK_SECRET`, checked against Telegram's rules, or a random secret for this run. A
+/// generated secret works for one replica only: each replica would register its own.
+pub fn secret_from_env() -> Result<String, Error> {
+    match std::env::var(SECRET_VAR) {
+        Ok(secret) if !secret.is_empty() => {
+            let valid = (1..=256).contains(&secret.len())
+                && secret
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if valid {
+                Ok(secret)
+            } else {
+                Err(Error(format!(
+                    "{SECRET_VAR} must be 1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)"
+                )))
+            }
+        }
+        _ => {
+            let secret = generate_secret()?;
+            crate::logging::add_secret(&secret);
+            log::warn!(
+                "{SECRET_VAR} is not set: using a secret generated for this run; with several replicas, give them all the same {SECRET_VAR}"
+            );
+            Ok(secret)
+        }
+    }
+}
+
+fn generate_secret() -> Result<String, Error> {
+    const CHARSET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).map_err(|_| {
+        Error(format!(
+            "cannot generate a webhook secret: set {SECRET_VAR}"
+        ))
+    })?;
+    // 64 symbols: each byte's low 6 bits pick one, uniformly.
+    Ok(bytes
+        .iter()
+        .map(|b| CHARSET[usize::from(b & 63)] as char)
+        .collect())
+}
+
+/// What a webhook request needs to answer an update: the same handler tree as polling.
+#[derive(Clone)]
+pub struct Webhook {
+    bot: TgBot,
+    me: Me,
+    brain: Arc<SharedBrain>,
+    secret: Arc<str>,
+    handler: Arc<UpdateHandler<RequestError>>,
+    limits: Limits,
+}
+
+impl Webhook {
+    /// A webhook answering with `handlers::schema()` as `me`, accepting only `secret`.
+    pub fn new(bot: TgBot, me: Me, brain: Arc<SharedBrain>, secret: &str) -> Self {
+        Self {
+            bot,
+            me,
+            brain,
+            secret: secret.into(),
+            handler: Arc::new(handlers::schema()),
+            limits: Limits::default(),
+        }
+    }
+
+    /// The same webhook with other request limits (the body size and time).
+    pub fn with_limits(self, limits: Limits) -> Self {
+        Self { limits, ..self }
+    }
+
+    /// Answer one update through the handler tree; the status tells Telegram whether to
+    /// deliver it again.
+    pub async fn handle(&self, update: Update) -> StatusCode {
+        if matches!(update.kind, UpdateKind::Error(_)) {
+            handlers::log_unhandled(&update);
+            return StatusCode::OK;
+        }
+        let deps = dptree::deps![
+            self.bot.clone(),
+            self.me.clone(),
+            self.brain.clone(),
+            update
+        ];
+        match self.handler.dispatch(deps).await {
+            ControlFlow::Break(Ok(())) => StatusCode::OK,
+            ControlFlow::Break(Err(e)) if is_retryable(&e) => StatusCode::SERVICE_UNAVAILABLE,
+            ControlFlow::Break(Err(_)) => StatusCode::OK,
+            ControlFlow::Continue(deps) => {
+                handlers::log_unhandled(&deps.get::<Update>());
+                StatusCode::OK
+            }
+        }
+    }
+}
+
+/// The routes: `POST <path>` for updates, `GET /healthz`. Other routes (metrics) can be merged
+/// into the returned router.
+pub fn router(path: &str, hook: Webhook) -> Result<Router, Error> {
+    if !path.starts_with('/') || path == HEALTH_PATH {
+        return Err(Error(format!(
+            "the webhook URL's path must start with / and not be {HEALTH_PATH}"
+        )));
+    }
+    Ok(Router::new()
+        .route(path, post(on_update))
+        .route(HEALTH_PATH, get(healthz))
+        .with_state(hook))
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn on_update(State(hook): State<Webhook>, headers: HeaderMap, body: Body) -> StatusCode {
+    if !secret_matches(
+        headers.get(SECRET_HEADER).map(|v| v.as_bytes()),
+        &hook.secret,
+    ) {
+        log::warn!("webhook: request without the right secret token refused (401)");
+        return StatusCode::UNAUTHORIZED;
+    }
+    let bytes = match read_body(body, hook.limits).await {
+        Ok(bytes) => bytes,
+        Err(status) => return status,
+    };
+    match serde_json::from_slice::<Update>(&bytes) {
+        Ok(update) => hook.handle(update).await,
+        Err(_) => {
+            log::warn!(
+                "webhook: a body of {} bytes that is not a Telegram update refused (400)",
+                bytes.len()
+            );
+            StatusCode::BAD_REQUEST
+        }
+    }
+}
+
+async fn read_body(body: Body, limits: Limits) -> Result<Bytes, StatusCode> {
+    let read = axum::body::to_bytes(body, limits.body_bytes);
+    match tokio::time::timeout(limits.body_timeout, read).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => {
+            log::warn!(
+                "webhook: body over {} bytes or cut short, refused (413)",
+                limits.body_bytes
+            );
+            Err(StatusCode::PAYLOAD_TOO_LARGE)
+        }
+        Err(_) => {
+            log::warn!(
+                "webhook: body not received within {} ms, refused (408)",
+                limits.body_timeout.as_millis()
+            );
+            Err(StatusCode::REQUEST_TIMEOUT)
+        }
+    }
+}
+
+/// Compare in time independent of where the first difference is, so the secret cannot be
+/// guessed byte by byte from response times.
+fn secret_matches(given: Option<&[u8]>, secret: &str) -> bool {
+    let Some(given) = given else {
+        return false;
+    };
+    let secret = secret.as_bytes();
+    given.len() == secret.len()
+        && given
+            .iter()
+            .zip(secret)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// Register the webhook with Telegram (URL, secret, the update kinds handled), retried a few
+/// times; pending updates are kept.
+pub async fn register(bot: &TgBot, settings: &Settings) -> Result<(), Error> {
+    retrying("setWebhook", || {
+        bot.set_webhook(settings.url.clone())
+            .secret_token(settings.secret.clone())
+            .allowed_updates(ALLOWED_UPDATES.to_vec())
+            .send()
+    })
+    .await
+    .map(drop)
+    .map_err(|e| Error(format!("cannot register the webhook: {}", describe(&e))))
+}
+
+/// Bind, register the webhook, and serve until `stop`.
+pub async fn run(
+    bot: TgBot,
+    me: Me,
+    brain: Arc<SharedBrain>,
+    settings: Settings,
+    stop: Stop,
+) -> Result<(), Error> {
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| Error(format!("cannot listen on {}: {e}", settings.listen)))?;
+    let app = router(
+        settings.url.path(),
+        Webhook::new(bot.clone(), me, brain, &settings.secret),
+    )?;
+    register(&bot, &settings).await?;
+    log::info!("serving by webhook on {}", settings.listen);
+    serve(listener, app, Limits::default(), stop).await;
+    Ok(())
+}
+
+/// Serve `app` on `listener` until `stop`, then finish the requests in flight. `limits` sets
+/// the header timeout and the connection cap (the body limits are the [`Webhook`]'s).
+pub async fn serve(listener: TcpListener, app: Router, limits: Limits, stop: Stop) {
+    let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    loop {
+        let slot = tokio::select! {
+            biased;
+            () = stop.requested() => break,
+            slot = slots.clone().acquire_owned() => slot,
+        };
+        let Ok(slot) = slot else { break };
+        let accepted = tokio::select! {
+            biased;
+            () = stop.requested() => break,
+            accepted = listener.accept() => accepted,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                log::warn!("webhook: accept failed: {:?}", e.kind());
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                log::debug!(
+                    "webhook: connection closed early (timeout: {})",
+                    e.is_timeout()
+                );
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    log::info!("webhook: no longer accepting; finishing requests in flight");
+    graceful.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_secret_must_match_exactly() {
+        assert!(secret_matches(Some(b"abc-123"), "abc-123"));
+        assert!(!secret_matches(Some(b"abc-124"), "abc-123"));
+        assert!(!secret_matches(Some(b"abc-1234"), "abc-123"));
+        assert!(!secret_matches(Some(b""), "abc-123"));
+        assert!(!secret_matches(None, "abc-123"));
+    }
+
+    #[test]
+    fn generated_secrets_follow_telegrams_rule_and_differ() {
+        let a = generate_secret().expect("OS randomness");
+        let b = generate_secret().expect("OS randomness");
+        assert_eq!(a.len(), 32);
+        assert!(a
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-'));
+        assert_ne!(a, b);
+    }
+}

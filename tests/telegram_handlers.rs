@@ -1,0 +1,458 @@
+//! The handler tree, update by update, with a real teloxide bot talking to the fake Bot API.
+//!
+//! Each test dispatches updates through `handlers::schema()` exactly as the dispatcher and the
+//! webhook do, then asserts on what the fake server received: what a Telegram user would see.
+
+mod support;
+
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use safeguard_bot::telegram::handlers::{schema, HandlerResult};
+use safeguard_bot::telegram::send::ATTEMPTS;
+use safeguard_bot::telegram::{bot, Credentials, SharedBrain, TgBot};
+use safeguard_bot::{Button, Input, Reply};
+use serde_json::Value;
+use support::fake_api::{FakeApi, Fault, Sent, BOT_USERNAME, TOKEN};
+use support::updates::{self as u, Media, ALL_MEDIA};
+use teloxide::dptree;
+use teloxide::dptree::di::DependencyMap;
+use teloxide::types::{Me, Update};
+
+struct Harness {
+    fake: FakeApi,
+    bot: TgBot,
+    me: Me,
+    brain: Arc<SharedBrain>,
+}
+
+impl Harness {
+    async fn start() -> Self {
+        let fake = FakeApi::start().await;
+        let credentials = Credentials {
+            token: TOKEN.to_owned(),
+            api_url: Some(fake.url().parse().expect("fake url")),
+        };
+        let bot = bot::connect(&credentials, bot::limits(10_000, 100, 6_000, 6_000))
+            .expect("bot connects");
+        let brain = SharedBrain::new(support::brain());
+        let me = bot::introduce(&bot, &brain.current())
+            .await
+            .expect("the fake answers getMe");
+        Self {
+            fake,
+            bot,
+            me,
+            brain,
+        }
+    }
+
+    async fn dispatch(&self, mut update: Value) -> ControlFlow<HandlerResult, DependencyMap> {
+        update["update_id"] = 1.into();
+        // From text, as the Bot API's bytes arrive: teloxide's `Update` does not deserialize
+        // from a `serde_json::Value`.
+        let update: Update = serde_json::from_str(&update.to_string()).expect("a valid update");
+        let deps = dptree::deps![
+            self.bot.clone(),
+            self.me.clone(),
+            self.brain.clone(),
+            update
+        ];
+        schema().dispatch(deps).await
+    }
+
+    /// Dispatch and expect the handler tree to have handled it without error.
+    async fn handled(&self, update: Value) {
+        match self.dispatch(update).await {
+            ControlFlow::Break(Ok(())) => {}
+            ControlFlow::Break(Err(e)) => panic!("handler failed: {e}"),
+            ControlFlow::Continue(_) => panic!("no branch took the update"),
+        }
+    }
+
+    /// Dispatch `updates` at once, as the dispatcher does for different chats (the throttle
+    /// then releases their replies together), each expected to be handled.
+    async fn handled_all(&self, updates: Vec<Value>) {
+        futures::future::join_all(updates.into_iter().map(|update| self.handled(update))).await;
+    }
+
+    fn respond(&self, input: Input<'_>) -> Reply {
+        self.brain.current().respond(input)
+    }
+
+    fn only_reply_to(&self, chat: i64) -> Sent {
+        let sent = self.fake.sent_to(chat);
+        assert_eq!(sent.len(), 1, "expected exactly one reply, got {sent:?}");
+        sent.into_iter().next().expect("one reply")
+    }
+}
+
+/// The inline keyboard Telegram received, as (label, callback data or url) per row.
+fn keyboard(sent: &Sent) -> Vec<(String, String)> {
+    let rows = sent.body["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    rows.iter()
+        .map(|row| {
+            assert_eq!(row.as_array().map(Vec::len), Some(1), "one button a row");
+            let b = &row[0];
+            let target = b["callback_data"].as_str().or(b["url"].as_str());
+            (
+                b["text"].as_str().unwrap_or_default().to_owned(),
+                target.unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn expected_keyboard(reply: &Reply) -> Vec<(String, String)> {
+    reply
+        .buttons
+        .iter()
+        .map(|b| match b {
+            Button::Topic { label, intent } => (label.clone(), format!("topic:{intent}")),
+            Button::Link { label, url } => (label.clone(), url.clone()),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn commands_are_registered_at_start_up() {
+    let h = Harness::start().await;
+    let calls = h.fake.calls("setMyCommands");
+    assert_eq!(calls.len(), 1);
+    let registered: Vec<&str> = calls[0].body["commands"]
+        .as_array()
+        .expect("a list of commands")
+        .iter()
+        .filter_map(|c| c["command"].as_str())
+        .collect();
+    let expected: Vec<String> = h
+        .brain
+        .current()
+        .commands()
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    assert_eq!(registered, expected);
+    for name in [
+        "start", "help", "report", "sexting", "parents", "figures", "contacts", "privacy",
+    ] {
+        assert!(registered.contains(&name), "/{name} is registered");
+    }
+}
+
+#[tokio::test]
+async fn a_private_text_gets_exactly_one_plain_reply_from_the_brain() {
+    let h = Harness::start().await;
+    let chat = u::private_chat_id(1);
+    let text = "how do i report a sexual image of a child i found online";
+    h.handled(u::private_text(chat, text)).await;
+    let sent = h.only_reply_to(chat);
+    let expected = h.respond(Input::Text(text));
+    assert_eq!(expected.intent, "report_image");
+    assert_eq!(sent.text, expected.reply);
+    assert!(
+        sent.body.get("parse_mode").is_none(),
+        "plain text, no parse mode"
+    );
+    assert!(
+        sent.body.get("reply_parameters").is_none(),
+        "no quoting in private chats"
+    );
+    assert_eq!(keyboard(&sent), expected_keyboard(&expected));
+    assert!(
+        keyboard(&sent)
+            .iter()
+            .any(|(_, url)| url.starts_with("https://")),
+        "a link button opens the reporting site"
+    );
+}
+
+#[tokio::test]
+async fn start_and_help_show_the_welcome_with_topic_buttons() {
+    let h = Harness::start().await;
+    let welcome = h.respond(Input::Command("start"));
+    let commands = ["/start", "/help", "/HELP@safeguard_test_bot"];
+    let chat = |n: usize| u::private_chat_id(10 + n as i64);
+    h.handled_all(
+        commands
+            .iter()
+            .enumerate()
+            .map(|(n, command)| u::private_command(chat(n), command))
+            .collect(),
+    )
+    .await;
+    for (n, command) in commands.iter().enumerate() {
+        let sent = h.only_reply_to(chat(n));
+        assert_eq!(sent.text, welcome.reply, "{command}");
+        let buttons = keyboard(&sent);
+        assert!(buttons.len() >= 4, "{command} offers the topics");
+        assert!(buttons.iter().all(|(_, data)| data.starts_with("topic:")));
+    }
+}
+
+#[tokio::test]
+async fn every_registered_command_answers_with_its_own_topic() {
+    let h = Harness::start().await;
+    let commands = h.brain.current().commands();
+    let chat = |n: usize| u::private_chat_id(100 + n as i64);
+    h.handled_all(
+        commands
+            .iter()
+            .enumerate()
+            .map(|(n, (command, _))| u::private_command(chat(n), &format!("/{command}")))
+            .collect(),
+    )
+    .await;
+    for (n, (command, _)) in commands.iter().enumerate() {
+        let chat = chat(n);
+        let expected = h.respond(Input::Command(command));
+        assert_ne!(expected.intent, "fallback", "/{command} has a topic");
+        assert_eq!(h.only_reply_to(chat).text, expected.reply, "/{command}");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_command_in_a_private_chat_gets_the_fallback() {
+    let h = Harness::start().await;
+    let chat = u::private_chat_id(20);
+    h.handled(u::private_command(chat, "/weather")).await;
+    assert_eq!(
+        h.only_reply_to(chat).text,
+        h.respond(Input::Command("weather")).reply
+    );
+    assert_eq!(h.respond(Input::Command("weather")).intent, "fallback");
+}
+
+#[tokio::test]
+async fn a_button_press_is_acknowledged_then_answered_with_its_topic() {
+    let h = Harness::start().await;
+    let chat = u::private_chat_id(30);
+    h.handled(u::button_press(chat, "topic:sexting_law")).await;
+    let sent = h.only_reply_to(chat);
+    assert_eq!(sent.text, h.respond(Input::Topic("sexting_law")).reply);
+    let answered = h.fake.calls("answerCallbackQuery");
+    assert_eq!(answered.len(), 1);
+    assert_eq!(answered[0].body["callback_query_id"], format!("cbq{chat}"));
+    assert!(
+        answered[0].at <= sent.at,
+        "the spinner stops before the topic arrives"
+    );
+}
+
+#[tokio::test]
+async fn a_button_with_unknown_data_is_acknowledged_and_gets_the_fallback() {
+    let h = Harness::start().await;
+    let chat = u::private_chat_id(31);
+    h.handled(u::button_press(chat, "topic:retired_topic"))
+        .await;
+    assert_eq!(h.fake.calls("answerCallbackQuery").len(), 1);
+    let fallback = h.respond(Input::Topic("retired_topic"));
+    assert_eq!(fallback.intent, "fallback");
+    assert_eq!(h.only_reply_to(chat).text, fallback.reply);
+}
+
+#[tokio::test]
+async fn a_failed_acknowledgement_is_retried_and_the_topic_still_arrives() {
+    let h = Harness::start().await;
+    h.fake.inject("answerCallbackQuery", Fault::RetryAfter(1));
+    let chat = u::private_chat_id(32);
+    h.handled(u::button_press(chat, "topic:contacts")).await;
+    assert_eq!(h.fake.calls("answerCallbackQuery").len(), 2);
+    assert_eq!(
+        h.only_reply_to(chat).text,
+        h.respond(Input::Topic("contacts")).reply
+    );
+}
+
+#[tokio::test]
+async fn media_is_never_downloaded_and_gets_the_media_reply() {
+    let h = Harness::start().await;
+    let media_reply = h.respond(Input::Media);
+    assert!(
+        media_reply.reply.to_lowercase().contains("iwf")
+            || media_reply.reply.contains("Internet Watch")
+    );
+    let chat = |n: usize| u::private_chat_id(40 + n as i64);
+    h.handled_all(
+        ALL_MEDIA
+            .iter()
+            .enumerate()
+            .map(|(n, media)| u::private_media(chat(n), *media))
+            .collect(),
+    )
+    .await;
+    for (n, media) in ALL_MEDIA.iter().enumerate() {
+        assert_eq!(
+            h.only_reply_to(chat(n)).text,
+            media_reply.reply,
+            "{media:?}"
+        );
+    }
+    assert!(
+        h.fake.calls("getFile").is_empty(),
+        "no file was ever fetched"
+    );
+}
+
+#[tokio::test]
+async fn a_location_in_a_private_chat_gets_the_fallback_with_the_helplines() {
+    let h = Harness::start().await;
+    let chat = u::private_chat_id(50);
+    h.handled(u::private_location(chat)).await;
+    let sent = h.only_reply_to(chat);
+    assert_eq!(sent.text, h.respond(Input::Text("")).reply);
+    assert!(
+        sent.text.contains("0800 1111"),
+        "Childline's number is given"
+    );
+}
+
+#[tokio::test]
+async fn in_a_group_messages_for_the_bot_are_answered_as_replies() {
+    let h = Harness::start().await;
+    let question = "what is the number for childline";
+    let cases = [
+        (
+            "mention entity",
+            u::group_mention(u::group_id(1), 1, question),
+        ),
+        (
+            "name without entity",
+            u::group_mention_without_entity(u::group_id(2), 2, question),
+        ),
+        (
+            "reply to the bot",
+            u::group_reply_to_bot(u::group_id(3), 3, question),
+        ),
+        (
+            "own command",
+            u::group_command(u::group_id(4), 4, "/contacts"),
+        ),
+        (
+            "command by name",
+            u::group_command(u::group_id(5), 5, &format!("/contacts@{BOT_USERNAME}")),
+        ),
+        (
+            "unknown command by name",
+            u::group_command(u::group_id(6), 6, &format!("/weather@{BOT_USERNAME}")),
+        ),
+    ];
+    h.handled_all(cases.iter().map(|(_, update)| update.clone()).collect())
+        .await;
+    for (what, update) in cases {
+        let group = update["message"]["chat"]["id"].as_i64().expect("group id");
+        let replied_to = update["message"]["message_id"].clone();
+        let sent = h.only_reply_to(group);
+        assert_eq!(
+            sent.body["reply_parameters"]["message_id"], replied_to,
+            "{what}: answers that message"
+        );
+        assert!(!sent.text.is_empty(), "{what}");
+    }
+    let expected = h.respond(Input::Text(question)).reply;
+    assert_eq!(
+        h.only_reply_to(u::group_id(1)).text,
+        expected,
+        "the mention is taken out of the question"
+    );
+    assert_eq!(h.only_reply_to(u::group_id(2)).text, expected);
+    assert_eq!(
+        h.only_reply_to(u::group_id(4)).text,
+        h.respond(Input::Command("contacts")).reply
+    );
+}
+
+#[tokio::test]
+async fn in_a_group_everything_else_is_left_alone() {
+    let h = Harness::start().await;
+    let text = "what is the number for childline";
+    let cases = [
+        u::group_text(u::group_id(11), 1, text),
+        u::group_mention_of_other_bot(u::group_id(12), 2, text),
+        u::group_reply_to_person(u::group_id(13), 3, 4, text),
+        u::group_command(u::group_id(14), 5, "/contacts@other_bot"),
+        u::group_command(u::group_id(15), 6, "/weather"),
+        u::group_media(u::group_id(16), 7, Media::Photo),
+        u::group_mention_from_bot(u::group_id(17), text),
+        u::group_member_joined(u::group_id(18), 8),
+    ];
+    for (n, update) in cases.into_iter().enumerate() {
+        let outcome = h.dispatch(update).await;
+        assert!(
+            matches!(outcome, ControlFlow::Break(Ok(()))),
+            "case {n} is handled by being ignored"
+        );
+    }
+    assert!(
+        h.fake.sent().is_empty(),
+        "nothing was sent: {:?}",
+        h.fake.sent()
+    );
+}
+
+#[tokio::test]
+async fn edits_channel_posts_and_unknown_kinds_get_no_reply() {
+    let h = Harness::start().await;
+    let chat = u::private_chat_id(60);
+    assert!(matches!(
+        h.dispatch(u::edited_text(chat, "where do i report an image"))
+            .await,
+        ControlFlow::Break(Ok(()))
+    ));
+    assert!(matches!(
+        h.dispatch(u::channel_post(-1_001_234_567_890, "report an image"))
+            .await,
+        ControlFlow::Break(Ok(()))
+    ));
+    assert!(matches!(
+        h.dispatch(u::unknown_kind("report an image")).await,
+        ControlFlow::Continue(_)
+    ));
+    assert!(h.fake.sent().is_empty());
+}
+
+#[tokio::test]
+async fn a_429_is_waited_out_and_the_reply_arrives_once() {
+    let h = Harness::start().await;
+    h.fake.inject("sendMessage", Fault::RetryAfter(1));
+    let chat = u::private_chat_id(70);
+    let started = Instant::now();
+    h.handled(u::private_text(chat, "is sexting illegal")).await;
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "retry_after was honoured"
+    );
+    assert_eq!(h.fake.calls("sendMessage").len(), 2);
+    assert_eq!(
+        h.only_reply_to(chat).text,
+        h.respond(Input::Text("is sexting illegal")).reply
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_connection_is_retried_and_the_reply_arrives_once() {
+    let h = Harness::start().await;
+    h.fake.inject("sendMessage", Fault::Drop);
+    h.fake.inject("sendMessage", Fault::Drop);
+    let chat = u::private_chat_id(71);
+    h.handled(u::private_text(chat, "hello")).await;
+    assert_eq!(h.fake.calls("sendMessage").len(), 3);
+    h.only_reply_to(chat);
+}
+
+#[tokio::test]
+async fn a_reply_that_cannot_be_sent_is_an_error_after_bounded_retries() {
+    let h = Harness::start().await;
+    for _ in 0..ATTEMPTS {
+        h.fake.inject("sendMessage", Fault::Drop);
+    }
+    let chat = u::private_chat_id(72);
+    let outcome = h.dispatch(u::private_text(chat, "hello")).await;
+    assert!(matches!(outcome, ControlFlow::Break(Err(_))));
+    assert_eq!(h.fake.calls("sendMessage").len(), ATTEMPTS as usize);
+    assert!(h.fake.sent().is_empty());
+}

@@ -1,0 +1,255 @@
+//! Measurement, not part of the default run: 5,000 messages from 500 chats through the built
+//! binary and the fake Bot API, throttle limits raised. Prints replies a second, latency
+//! percentiles and the bot's peak memory. Run it on the release build:
+//!
+//! ```text
+//! cargo test --release --test telegram_load -- --ignored --nocapture --test-threads=1
+//! ```
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use support::fake_api::{FakeApi, TOKEN};
+use support::process::{free_port, BotProcess};
+use support::updates as u;
+
+const CHATS: i64 = 500;
+const PER_CHAT: i64 = 10;
+/// Telegram's default `max_connections` for a webhook: at most this many updates in flight.
+const WEBHOOK_CONCURRENCY: usize = 40;
+
+const QUESTIONS: [&str; 5] = [
+    "how do i report a sexual image of a child i found online",
+    "is it illegal for my daughter to send nudes at 15",
+    "what is the number for childline",
+    "how many crimes were recorded in gwent",
+    "hello",
+];
+
+const UNTHROTTLED: [&str; 8] = [
+    "--max-messages-per-second",
+    "1000000",
+    "--max-messages-per-chat-per-second",
+    "1000",
+    "--max-messages-per-chat-per-minute",
+    "1000000",
+    "--max-messages-per-group-per-minute",
+    "1000000",
+];
+
+fn updates() -> Vec<(i64, serde_json::Value)> {
+    let mut all = Vec::new();
+    for k in 0..PER_CHAT {
+        for n in 0..CHATS {
+            let chat = u::private_chat_id(n);
+            let text = QUESTIONS[((n + k) % QUESTIONS.len() as i64) as usize];
+            all.push((chat, u::private_text(chat, text)));
+        }
+    }
+    all
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let at = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[at.min(sorted.len() - 1)]
+}
+
+/// Per chat, pair the i-th time an update was handed over with the i-th reply's arrival.
+fn latencies(fake: &FakeApi, handed: &HashMap<i64, Vec<Instant>>) -> Vec<Duration> {
+    let mut replies: HashMap<i64, Vec<Instant>> = HashMap::new();
+    for sent in fake.sent() {
+        replies.entry(sent.chat_id).or_default().push(sent.at);
+    }
+    let mut all = Vec::new();
+    for (chat, starts) in handed {
+        let mut starts = starts.clone();
+        starts.sort();
+        let mut ends = replies.remove(chat).unwrap_or_default();
+        ends.sort();
+        assert_eq!(
+            starts.len(),
+            ends.len(),
+            "exactly one reply per message in chat {chat}"
+        );
+        all.extend(
+            starts
+                .iter()
+                .zip(&ends)
+                .map(|(s, e)| e.saturating_duration_since(*s)),
+        );
+    }
+    all.sort();
+    all
+}
+
+fn report(mode: &str, latencies: &[Duration], first: Instant, last: Instant, peak_kib: u64) {
+    let seconds = last.duration_since(first).as_secs_f64();
+    println!(
+        "{mode}: {} replies in {seconds:.2} s = {:.0} replies/s; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; peak memory (VmHWM) {:.1} MiB",
+        latencies.len(),
+        latencies.len() as f64 / seconds,
+        percentile(latencies, 0.50).as_secs_f64() * 1e3,
+        percentile(latencies, 0.99).as_secs_f64() * 1e3,
+        percentile(latencies, 1.0).as_secs_f64() * 1e3,
+        peak_kib as f64 / 1024.0,
+    );
+}
+
+fn last_reply(fake: &FakeApi) -> Instant {
+    fake.sent().iter().map(|s| s.at).max().expect("replies")
+}
+
+/// Start the bot polling the fake, queue the updates (`paced`: this many a second, else all at
+/// once), wait for every reply, and report.
+async fn polling(mode: &str, paced: Option<u32>) {
+    let fake = Arc::new(FakeApi::start().await);
+    let all = updates();
+    let total = all.len();
+    let mut args = vec!["telegram"];
+    args.extend(UNTHROTTLED);
+    let env = [
+        ("TELOXIDE_TOKEN", TOKEN.to_owned()),
+        ("TELOXIDE_API_URL", fake.url()),
+        ("RUST_LOG", "warn".to_owned()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut bot = BotProcess::spawn(&args, &env);
+    assert!(
+        fake.wait_until(Duration::from_secs(20), |f| !f
+            .calls("getUpdates")
+            .is_empty())
+            .await
+    );
+    let chat_of: HashMap<i64, i64> = match paced {
+        None => all
+            .into_iter()
+            .map(|(chat, update)| (fake.push_update(update), chat))
+            .collect(),
+        Some(rate) => push_paced(&fake, all, rate).await,
+    };
+    assert!(
+        fake.wait_until(Duration::from_secs(120), |f| f.sent().len() >= total)
+            .await,
+        "not every message was answered; log:\n{}",
+        bot.log()
+    );
+    let peak = bot.peak_memory_kib().unwrap_or_default();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(fake.sent().len(), total, "no message answered twice");
+    let mut handed: HashMap<i64, Vec<Instant>> = HashMap::new();
+    for (id, at) in fake.served() {
+        handed.entry(chat_of[&id]).or_default().push(at);
+    }
+    let first = handed.values().flatten().min().copied().expect("served");
+    let latencies = latencies(&fake, &handed);
+    report(mode, &latencies, first, last_reply(&fake), peak);
+    let (status, _) =
+        tokio::task::block_in_place(|| bot.stop_with("TERM", Duration::from_secs(10)));
+    assert_eq!(status.and_then(|s| s.code()), Some(0));
+}
+
+/// Queue `updates` at `rate` a second, in steps of 10 ms; the chat of each update id.
+async fn push_paced(
+    fake: &FakeApi,
+    updates: Vec<(i64, serde_json::Value)>,
+    rate: u32,
+) -> HashMap<i64, i64> {
+    let per_tick = (rate / 100).max(1) as usize;
+    let mut ticks = tokio::time::interval(Duration::from_millis(10));
+    let mut chat_of = HashMap::new();
+    for chunk in updates.chunks(per_tick) {
+        ticks.tick().await;
+        for (chat, update) in chunk {
+            chat_of.insert(fake.push_update(update.clone()), *chat);
+        }
+    }
+    chat_of
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: run with --release -- --ignored --nocapture"]
+async fn polling_5000_messages_from_500_chats_at_once() {
+    polling("polling, all queued at once", None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: run with --release -- --ignored --nocapture"]
+async fn polling_5000_messages_from_500_chats_500_a_second() {
+    polling("polling, 500 a second", Some(500)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: run with --release -- --ignored --nocapture"]
+async fn webhook_5000_messages_from_500_chats() {
+    let fake = Arc::new(FakeApi::start().await);
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let url = format!("http://{listen}/hook");
+    let mut args = vec!["telegram", "--webhook-url", &url, "--listen", &listen];
+    args.extend(UNTHROTTLED);
+    let secret = "load-test-secret";
+    let env = [
+        ("TELOXIDE_TOKEN", TOKEN.to_owned()),
+        ("TELOXIDE_API_URL", fake.url()),
+        ("WEBHOOK_SECRET", secret.to_owned()),
+        ("RUST_LOG", "warn".to_owned()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut bot = BotProcess::spawn(&args, &env);
+    assert!(
+        fake.wait_until(Duration::from_secs(20), |f| f.webhook_secret().is_some())
+            .await
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let all = updates();
+    let total = all.len();
+    let queue = Arc::new(std::sync::Mutex::new(
+        all.into_iter().enumerate().collect::<Vec<_>>(),
+    ));
+    let handed = Arc::new(std::sync::Mutex::new(HashMap::<i64, Vec<Instant>>::new()));
+    let client = reqwest::Client::new();
+    let mut senders = tokio::task::JoinSet::new();
+    for _ in 0..WEBHOOK_CONCURRENCY {
+        let (queue, handed, client, url) =
+            (queue.clone(), handed.clone(), client.clone(), url.clone());
+        senders.spawn(async move {
+            loop {
+                let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop();
+                let Some((n, (chat, mut update))) = next else {
+                    break;
+                };
+                update["update_id"] = (n as i64 + 1).into();
+                let started = Instant::now();
+                let status = client
+                    .post(&url)
+                    .header("X-Telegram-Bot-Api-Secret-Token", secret)
+                    .header("content-type", "application/json")
+                    .body(update.to_string())
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16());
+                assert_eq!(status.ok(), Some(200));
+                handed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .entry(chat)
+                    .or_default()
+                    .push(started);
+            }
+        });
+    }
+    while senders.join_next().await.is_some() {}
+    let peak = bot.peak_memory_kib().unwrap_or_default();
+    assert_eq!(fake.sent().len(), total);
+    let handed = handed.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let first = handed.values().flatten().min().copied().expect("posted");
+    let latencies = latencies(&fake, &handed);
+    report("webhook", &latencies, first, last_reply(&fake), peak);
+    let (status, _) =
+        tokio::task::block_in_place(|| bot.stop_with("TERM", Duration::from_secs(10)));
+    assert_eq!(status.and_then(|s| s.code()), Some(0));
+}

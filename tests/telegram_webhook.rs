@@ -1,0 +1,318 @@
+//! The webhook listener in-process: secret, status codes, body and time limits, graceful stop.
+//! The built binary in webhook mode is tested in `telegram_e2e.rs`.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use safeguard_bot::telegram::send::ATTEMPTS;
+use safeguard_bot::telegram::signals::{Stop, StopHandle};
+use safeguard_bot::telegram::webhook::{self, Limits, Webhook, SECRET_HEADER};
+use safeguard_bot::telegram::{bot, Credentials, SharedBrain};
+use safeguard_bot::Input;
+use serde_json::Value;
+use support::fake_api::{FakeApi, Fault, TOKEN};
+use support::updates as u;
+use tokio::task::JoinHandle;
+
+const SECRET: &str = "webhook-Secret_0123456789";
+const PATH: &str = "/telegram/hook";
+
+struct Listener {
+    fake: FakeApi,
+    addr: SocketAddr,
+    stop: StopHandle,
+    server: JoinHandle<()>,
+    client: reqwest::Client,
+    brain: Arc<SharedBrain>,
+    next_update_id: std::sync::atomic::AtomicI64,
+}
+
+impl Listener {
+    async fn start(limits: Limits) -> Self {
+        let fake = FakeApi::start().await;
+        let credentials = Credentials {
+            token: TOKEN.to_owned(),
+            api_url: Some(fake.url().parse().expect("fake url")),
+        };
+        let bot = bot::connect(&credentials, bot::limits(10_000, 100, 6_000, 6_000))
+            .expect("bot connects");
+        let brain = SharedBrain::new(support::brain());
+        let me = bot::introduce(&bot, &brain.current()).await.expect("getMe");
+        let hook = Webhook::new(bot, me, brain.clone(), SECRET).with_limits(limits);
+        let app = webhook::router(PATH, hook).expect("a valid path");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let (stop, flag): (StopHandle, Stop) = Stop::pair();
+        let server = tokio::spawn(webhook::serve(listener, app, limits, flag));
+        Self {
+            fake,
+            addr,
+            stop,
+            server,
+            client: reqwest::Client::new(),
+            brain,
+            next_update_id: 1.into(),
+        }
+    }
+
+    async fn post(&self, secret: Option<&str>, body: impl Into<reqwest::Body>) -> u16 {
+        let mut request = self
+            .client
+            .post(format!("http://{}{PATH}", self.addr))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(secret) = secret {
+            request = request.header(SECRET_HEADER, secret);
+        }
+        request
+            .send()
+            .await
+            .expect("the listener answers")
+            .status()
+            .as_u16()
+    }
+
+    async fn post_update(&self, secret: Option<&str>, mut update: Value) -> u16 {
+        let id = self
+            .next_update_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        update["update_id"] = id.into();
+        self.post(secret, update.to_string()).await
+    }
+}
+
+#[tokio::test]
+async fn the_right_secret_gets_the_update_answered_then_200() {
+    let l = Listener::start(Limits::default()).await;
+    let chat = u::private_chat_id(1);
+    let text = "is it illegal to send nudes under 18";
+    assert_eq!(
+        l.post_update(Some(SECRET), u::private_text(chat, text))
+            .await,
+        200
+    );
+    let sent = l.fake.sent_to(chat);
+    assert_eq!(sent.len(), 1, "answered before the 200");
+    assert_eq!(
+        sent[0].text,
+        l.brain.current().respond(Input::Text(text)).reply
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_or_missing_secret_is_401_and_nothing_is_answered() {
+    let l = Listener::start(Limits::default()).await;
+    let chat = u::private_chat_id(2);
+    for secret in [
+        None,
+        Some("wrong-secret"),
+        Some(&SECRET[..SECRET.len() - 1]),
+        Some(""),
+    ] {
+        assert_eq!(
+            l.post_update(secret, u::private_text(chat, "hello")).await,
+            401,
+            "{secret:?}"
+        );
+    }
+    assert!(l.fake.sent().is_empty());
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_an_update_is_400_and_the_listener_keeps_serving() {
+    let l = Listener::start(Limits::default()).await;
+    assert_eq!(l.post(Some(SECRET), "this is not json").await, 400);
+    assert_eq!(l.post(Some(SECRET), vec![0xff, 0xfe, 0x00]).await, 400);
+    assert_eq!(l.post(Some(SECRET), r#"{"hello": "world"}"#).await, 400);
+    let chat = u::private_chat_id(3);
+    assert_eq!(
+        l.post_update(Some(SECRET), u::private_text(chat, "hello"))
+            .await,
+        200
+    );
+    assert_eq!(l.fake.sent_to(chat).len(), 1);
+}
+
+#[tokio::test]
+async fn a_body_over_1_mib_is_413() {
+    let l = Listener::start(Limits::default()).await;
+    let huge = format!(
+        r#"{{"update_id": 1, "padding": "{}"}}"#,
+        "x".repeat(1 << 20)
+    );
+    assert_eq!(l.post(Some(SECRET), huge).await, 413);
+    assert!(l.fake.sent().is_empty());
+}
+
+#[tokio::test]
+async fn the_health_check_is_200() {
+    let l = Listener::start(Limits::default()).await;
+    let response = l
+        .client
+        .get(format!("http://{}/healthz", l.addr))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(response.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn ignored_kinds_are_200_without_a_reply() {
+    let l = Listener::start(Limits::default()).await;
+    let chat = u::private_chat_id(4);
+    assert_eq!(
+        l.post_update(Some(SECRET), u::edited_text(chat, "report"))
+            .await,
+        200
+    );
+    assert_eq!(
+        l.post_update(Some(SECRET), u::channel_post(-1_001_000_000_001, "x"))
+            .await,
+        200
+    );
+    assert_eq!(l.post_update(Some(SECRET), u::unknown_kind("x")).await, 200);
+    assert_eq!(
+        l.post_update(Some(SECRET), u::group_text(u::group_id(1), 5, "x"))
+            .await,
+        200
+    );
+    assert!(l.fake.sent().is_empty());
+}
+
+#[tokio::test]
+async fn a_reply_that_cannot_be_sent_asks_telegram_to_deliver_again() {
+    let l = Listener::start(Limits::default()).await;
+    for _ in 0..ATTEMPTS {
+        l.fake.inject("sendMessage", Fault::Drop);
+    }
+    let chat = u::private_chat_id(5);
+    assert_eq!(
+        l.post_update(Some(SECRET), u::private_text(chat, "hello"))
+            .await,
+        503
+    );
+    assert_eq!(
+        l.post_update(Some(SECRET), u::private_text(chat, "hello"))
+            .await,
+        200
+    );
+    assert_eq!(l.fake.sent_to(chat).len(), 1, "the redelivery was answered");
+}
+
+fn short_limits() -> Limits {
+    Limits {
+        header_timeout: Duration::from_millis(300),
+        body_timeout: Duration::from_millis(300),
+        max_connections: 4,
+        ..Limits::default()
+    }
+}
+
+/// Read from a raw connection until the server closes it; what it said.
+fn read_until_closed(stream: &mut TcpStream, within: Duration) -> String {
+    stream.set_read_timeout(Some(within)).expect("timeout");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_sends_nothing_is_disconnected() {
+    let l = Listener::start(short_limits()).await;
+    let addr = l.addr;
+    let closed_after = tokio::task::spawn_blocking(move || {
+        let mut idle = TcpStream::connect(addr).expect("connect");
+        let started = Instant::now();
+        read_until_closed(&mut idle, Duration::from_secs(5));
+        started.elapsed()
+    })
+    .await
+    .expect("join");
+    assert!(
+        closed_after < Duration::from_secs(2),
+        "closed after {closed_after:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_never_arrives_is_408() {
+    let l = Listener::start(short_limits()).await;
+    let addr = l.addr;
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut slow = TcpStream::connect(addr).expect("connect");
+        let head = format!(
+            "POST {PATH} HTTP/1.1\r\nhost: x\r\n{SECRET_HEADER}: {SECRET}\r\ncontent-length: 100\r\n\r\n{{\"upd"
+        );
+        slow.write_all(head.as_bytes()).expect("write");
+        read_until_closed(&mut slow, Duration::from_secs(5))
+    })
+    .await
+    .expect("join");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_clients_cannot_keep_others_out() {
+    let l = Listener::start(short_limits()).await;
+    let addr = l.addr;
+    // Fill every connection slot with clients that say nothing...
+    let idle: Vec<TcpStream> = (0..short_limits().max_connections * 3)
+        .map(|_| TcpStream::connect(addr).expect("connect"))
+        .collect();
+    // ...and a real update still gets through once the header timeout frees a slot.
+    let chat = u::private_chat_id(6);
+    let started = Instant::now();
+    assert_eq!(
+        l.post_update(Some(SECRET), u::private_text(chat, "hello"))
+            .await,
+        200
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(l.fake.sent_to(chat).len(), 1);
+    drop(idle);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_finishes_the_request_in_flight() {
+    let l = Listener::start(Limits::default()).await;
+    l.fake.inject("sendMessage", Fault::RetryAfter(1));
+    let chat = u::private_chat_id(7);
+    let l = Arc::new(l);
+    let in_flight = {
+        let l = l.clone();
+        tokio::spawn(async move {
+            l.post_update(Some(SECRET), u::private_text(chat, "hello"))
+                .await
+        })
+    };
+    assert!(
+        l.fake
+            .wait_until(Duration::from_secs(2), |f| !f
+                .calls("sendMessage")
+                .is_empty())
+            .await,
+        "the update reached the handler"
+    );
+    l.stop.stop();
+    assert_eq!(
+        in_flight.await.expect("join"),
+        200,
+        "the request in flight finished"
+    );
+    assert_eq!(l.fake.sent_to(chat).len(), 1);
+    let l = Arc::into_inner(l).expect("one owner");
+    tokio::time::timeout(Duration::from_secs(2), l.server)
+        .await
+        .expect("the server stops")
+        .expect("no panic");
+}
