@@ -56,6 +56,8 @@ pub struct Understanding {
     pub confidence: f32,
     /// What the matcher found.
     pub scan: Scan,
+    /// The text the patterns saw: folded, textspeak expanded, typos corrected.
+    pub heard: String,
 }
 
 /// One intent with its reply rendered and its buttons resolved.
@@ -226,6 +228,7 @@ impl Brain {
         let folded = fold(text);
         let rewritten = self.lexicon.rewrite(&folded);
         let scan = self.matcher.scan(&rewritten, &self.lexicon);
+        let heard = rewritten.into_owned();
         let mut ranked: Vec<usize> = (0..self.topics.len())
             .filter(|&i| scan.scores[i] > 0 && i != self.fallback)
             .collect();
@@ -246,6 +249,7 @@ impl Brain {
                 kind: Kind::Fallback,
                 confidence: 0.0,
                 scan,
+                heard,
             };
         };
         let best = scan.scores[top];
@@ -270,6 +274,7 @@ impl Brain {
             kind,
             confidence,
             scan,
+            heard,
         }
     }
 
@@ -374,6 +379,54 @@ impl Brain {
                     .map(move |c| (c.clone(), description.clone()))
             })
             .collect()
+    }
+
+    /// Why a message got its reply, for operators tuning patterns: the text the patterns saw,
+    /// every intent that scored, and the entities found. Never logged: it holds user text.
+    pub fn explain(&self, text: &str) -> String {
+        let u = self.understand(text);
+        let mut scored: Vec<(usize, u32)> = u
+            .scan
+            .scores
+            .iter()
+            .enumerate()
+            .filter(|(_, &s)| s > 0)
+            .map(|(i, &s)| (i, s))
+            .collect();
+        scored.sort_by_key(|&(_, s)| std::cmp::Reverse(s));
+        let scores: Vec<String> = scored
+            .iter()
+            .map(|&(i, s)| format!("{}={s}", self.topics[i].id))
+            .collect();
+        let entities: Vec<&str> = u
+            .scan
+            .entities
+            .iter()
+            .zip(&self.content.entities)
+            .filter(|(&found, _)| found)
+            .map(|(_, e)| e.id.value.as_str())
+            .collect();
+        format!(
+            "heard:    {}\nscores:   {}\nentities: {}\ndecision: {:?} {} (confidence {:.2})",
+            u.heard,
+            if scores.is_empty() {
+                "none".to_owned()
+            } else {
+                scores.join(" ")
+            },
+            if entities.is_empty() {
+                "none".to_owned()
+            } else {
+                entities.join(" ")
+            },
+            u.kind,
+            u.ranked
+                .iter()
+                .map(|&i| self.topics[i].id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            u.confidence
+        )
     }
 
     /// The intent ids of the table, in order.

@@ -81,9 +81,12 @@ pub fn check_written(content: &Content) -> Vec<Problem> {
             ));
         }
         for p in intent.patterns.iter().chain(&intent.hints) {
-            if !p.value.is_ascii() {
-                problems.push(Problem::new(&p.at, Some(id), "pattern has non-ASCII characters, but messages are folded to plain ASCII before matching (\"é\" is \"e\"), so it can never match; write it in ASCII"));
-            }
+            check_pattern_case(p, id, &mut problems);
+        }
+    }
+    for entity in &content.entities {
+        for p in &entity.patterns {
+            check_pattern_case(p, &entity.id.value, &mut problems);
         }
     }
     for contact in &content.contacts {
@@ -105,6 +108,23 @@ pub fn check_written(content: &Content) -> Vec<Problem> {
         problems.push(Problem::new(&at, None, "no intent has `danger = true`; the emergency intent must, so that danger outranks everything"));
     }
     problems
+}
+
+/// Messages reach the patterns folded to lower-case ASCII, so a pattern with other letters
+/// could never match. Escapes such as `\b`, `\W` or `\S` are not letters of the text.
+fn check_pattern_case(p: &Text, subject: &str, problems: &mut Vec<Problem>) {
+    if !p.value.is_ascii() {
+        problems.push(Problem::new(&p.at, Some(subject), "pattern has non-ASCII characters, but messages are folded to plain ASCII before matching (\"é\" is \"e\"), so it can never match; write it in ASCII"));
+        return;
+    }
+    let mut escaped = false;
+    for c in p.value.chars() {
+        if !escaped && c.is_ascii_uppercase() {
+            problems.push(Problem::new(&p.at, Some(subject), format!("pattern has the capital letter `{c}`, but messages are lower-cased before matching, so it can never match; write it in lower case")));
+            return;
+        }
+        escaped = !escaped && c == '\\';
+    }
 }
 
 fn check_ids(content: &Content, problems: &mut Vec<Problem>) {

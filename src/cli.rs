@@ -34,6 +34,9 @@ pub enum Command {
         /// Print {"intent", "reply", "buttons", ...} as JSON.
         #[arg(long)]
         json: bool,
+        /// Also show why: the text the patterns saw, the scores, the entities found.
+        #[arg(long)]
+        explain: bool,
         /// The message.
         #[arg(required = true, num_args = 1..)]
         text: Vec<String>,
@@ -67,6 +70,7 @@ impl From<io::Error> for Failure {
 
 /// Parse the command line, run it, and return the process exit code.
 pub fn main() -> i32 {
+    quiet_panics();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -81,6 +85,36 @@ pub fn main() -> i32 {
             eprintln!("safeguard-bot: {message}");
             1
         }
+    }
+}
+
+/// A bug must still end in one clear line, not a backtrace, and the panic message is not
+/// printed: it could hold a user's words.
+fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map_or_else(String::new, |l| format!(" at {}:{}", l.file(), l.line()));
+        eprintln!(
+            "safeguard-bot: internal error{at}; please report it (nothing you typed was logged)"
+        );
+    }));
+}
+
+/// Print a line on stdout; a reader that closed the pipe (`| head`) is not an error.
+fn emit(text: &str) -> Result<(), Failure> {
+    let mut out = io::stdout().lock();
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .or_else(quiet_on_broken_pipe_io)
+        .map_err(Failure::from)
+}
+
+fn quiet_on_broken_pipe_io(e: io::Error) -> io::Result<()> {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        Ok(())
+    } else {
+        Err(e)
     }
 }
 
@@ -100,9 +134,17 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
             crate::console::run(&brain, io::stdin().lock(), io::stdout().lock())?;
             Ok(0)
         }
-        Command::Ask { json, text } => {
+        Command::Ask {
+            json,
+            explain,
+            text,
+        } => {
             let brain = load_brain(&cli.responses)?;
-            let reply = brain.respond(Input::Text(&text.join(" ")));
+            let text = text.join(" ");
+            if explain {
+                eprintln!("{}\n", brain.explain(&text));
+            }
+            let reply = brain.respond(Input::Text(&text));
             let out = if json {
                 to_json(&reply)
             } else {
@@ -192,7 +234,7 @@ fn check(dir: &Option<PathBuf>) -> i32 {
                 )
             },
         );
-        println!("ok{summary}");
+        let _ = emit(&format!("ok{summary}"));
         0
     } else {
         for p in &problems {

@@ -42,7 +42,8 @@ struct Target {
 
 impl Lexicon {
     /// Build the rules from `lexicon.toml`, the words of every example (`vocabulary`), and the
-    /// words of the danger intent's examples (`danger_words`).
+    /// words of the danger intent's examples (`danger_words`). Example words become correction
+    /// targets only when they are real words (`known_words`) or `domain_words`.
     pub fn new<'a>(
         def: &'a LexiconDef,
         vocabulary: impl IntoIterator<Item = &'a str>,
@@ -72,7 +73,13 @@ impl Lexicon {
             .collect();
         words.sort_unstable();
         words.dedup();
+        let domain: FxHashSet<&str> = def.domain_words.iter().map(String::as_str).collect();
         for word in words {
+            // An example may carry a typo on purpose ("sextin"); only real words (in the
+            // known list) and domain words are learnt, so the typo is still corrected.
+            if !lexicon.known.contains(word) && !domain.contains(word) {
+                continue;
+            }
             lexicon.known.insert(word.to_owned());
             if word.len() >= lexicon.min_len && word.bytes().all(|b| b.is_ascii_lowercase()) {
                 lexicon.add_target(word, danger.contains(word));
@@ -231,11 +238,17 @@ mod tests {
             ],
             negations: vec!["not".into(), "never".into()],
             negation_window: 3,
-            known_words: known.iter().map(|s| s.to_string()).collect(),
+            known_words: known
+                .iter()
+                .chain(vocab)
+                .chain(danger)
+                .map(|s| s.to_string())
+                .collect(),
             domain_words: vec![],
             typo_min_len: 4,
             typo_two_edits_len: 8,
             confident_score: 2,
+            groups: vec![],
         };
         Lexicon::new(&def, vocab.iter().copied(), danger.iter().copied())
     }

@@ -79,7 +79,6 @@ impl Matcher {
         let expanded = expand_all(&patterns, content)?;
         let set = RegexSetBuilder::new(expanded.iter().map(|p| p.value.as_str()))
             .unicode(false)
-            .case_insensitive(true)
             .size_limit(SIZE_LIMIT)
             .dfa_size_limit(SIZE_LIMIT)
             .build()
@@ -143,7 +142,6 @@ impl Matcher {
 fn compile_one(pattern: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(pattern)
         .unicode(false)
-        .case_insensitive(true)
         .size_limit(SIZE_LIMIT)
         .dfa_size_limit(SIZE_LIMIT)
         .build()
