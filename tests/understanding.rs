@@ -1,0 +1,205 @@
+//! How the bot copes with messages as people really write them (issue 4): textspeak, typos,
+//! negation, long messages, ties and questions outside its scope. The messages here are not in
+//! ../shared/eval/dev.tsv nor in the examples of responses/, so they test the mechanisms, not
+//! memorised sentences.
+
+use std::sync::OnceLock;
+
+use safeguard_bot::{Brain, Input, Kind, Reply};
+
+/// The shipped content, compiled once for the whole file.
+fn brain() -> &'static Brain {
+    static BRAIN: OnceLock<Brain> = OnceLock::new();
+    BRAIN.get_or_init(|| Brain::embedded().expect("the shipped responses compile"))
+}
+
+fn ask(brain: &Brain, text: &str) -> Reply {
+    brain.respond(Input::Text(text))
+}
+
+fn assert_intent(brain: &Brain, text: &str, intent: &str) {
+    let reply = ask(brain, text);
+    assert_eq!(
+        (reply.intent.as_str(), reply.kind),
+        (intent, Kind::Answer),
+        "{text:?} should be answered as {intent}, got {reply:?}"
+    );
+}
+
+fn phone(brain: &Brain, id: &str) -> String {
+    brain
+        .content()
+        .contact(id)
+        .and_then(|c| c.phone.clone())
+        .unwrap_or_else(|| panic!("contacts.toml has a phone for {id}"))
+}
+
+#[test]
+fn textspeak_reaches_the_same_answer_as_plain_english() {
+    let brain = brain();
+    for (textspeak, plain) in [
+        (
+            "is it ilegal 2 send nudez if ur 15",
+            "is it illegal to send nudes if you are 15",
+        ),
+        (
+            "sum1 on snap keeps askin my son 4 pix",
+            "someone on snapchat keeps asking my son for pictures",
+        ),
+        (
+            "wer can i report pics of kids i saw online",
+            "where can i report pictures of children i saw online",
+        ),
+    ] {
+        let a = ask(brain, textspeak);
+        let b = ask(brain, plain);
+        assert_eq!(a.intent, b.intent, "{textspeak:?} vs {plain:?}");
+        assert_eq!(a.kind, Kind::Answer, "{textspeak:?} got {a:?}");
+    }
+}
+
+#[test]
+fn typos_in_domain_words_are_understood() {
+    let brain = brain();
+    assert_intent(brain, "is sextin ilegal", "sexting_law");
+    assert_intent(
+        &brain,
+        "how do i reprot someone groomng my daugter online",
+        "report_grooming",
+    );
+    assert_intent(brain, "my nudez got leeked", "sent_image");
+}
+
+#[test]
+fn a_misspelt_danger_word_still_gets_999_first() {
+    let brain = brain();
+    let danger_line = phone(brain, "police_999");
+    for text in [
+        "hes hurtin my little sister rite now",
+        "my mates talkin about sucide",
+    ] {
+        let reply = ask(brain, text);
+        assert_eq!(reply.intent, "emergency", "{text:?} got {reply:?}");
+        let first_line = reply.reply.lines().next().unwrap_or_default();
+        assert!(
+            first_line.contains(&danger_line),
+            "{text:?}: first line {first_line:?}"
+        );
+    }
+}
+
+#[test]
+fn ordinary_words_are_not_corrected_into_domain_words() {
+    let brain = brain();
+    // "rude" is one letter from "nude", "hunting" two from "hurting": both are real words.
+    let reply = ask(brain, "my brother is being rude about my hunting trip");
+    assert_ne!(reply.intent, "emergency");
+    assert!(!reply.intent.starts_with("sext"), "{reply:?}");
+}
+
+#[test]
+fn negated_danger_is_not_an_emergency() {
+    let brain = brain();
+    for (text, intent) in [
+        (
+            "im not in danger but i found a picture of a child being abused online",
+            "report_image",
+        ),
+        (
+            "no one is hurting me, i just want to know if sending nudes is illegal",
+            "sexting_law",
+        ),
+    ] {
+        let reply = ask(brain, text);
+        assert_ne!(reply.intent, "emergency", "{text:?}");
+        assert_eq!(reply.intent, intent, "{text:?} got {reply:?}");
+    }
+}
+
+#[test]
+fn danger_late_in_a_long_message_still_wins() {
+    let brain = brain();
+    let text = "hi, sorry this is long. my daughter is 15 and she sent a picture to a boy last \
+                month and we talked about it and i thought it was sorted. i wanted advice on \
+                talking to her about sexting. but tonight her ex turned up and he is hitting her \
+                right now in the garden";
+    assert_intent(brain, text, "emergency");
+}
+
+#[test]
+fn a_long_message_goes_to_what_it_is_mostly_about() {
+    let brain = brain();
+    let text = "my son is 14 and has just got his first phone. his friends are all on snapchat \
+                and i'm worried about sexting and nudes going round. how do i talk to him about \
+                it without him shutting down? any tips for parents would help";
+    assert_intent(brain, text, "parent_advice");
+}
+
+#[test]
+fn an_unclear_message_gets_did_you_mean_with_helplines() {
+    let brain = brain();
+    let reply = ask(brain, "nudes");
+    assert_eq!(reply.kind, Kind::DidYouMean, "{reply:?}");
+    assert!((1..=3).contains(&reply.buttons.len()), "{reply:?}");
+    assert_eq!(reply.candidates.len(), reply.buttons.len());
+    assert_eq!(reply.intent, reply.candidates[0]);
+    assert!(reply.reply.contains(&phone(brain, "childline")));
+    assert!(reply.reply.contains(&phone(brain, "nspcc")));
+    assert!(reply.confidence < 0.75, "{reply:?}");
+}
+
+#[test]
+fn questions_outside_the_bots_scope_get_the_fallback() {
+    let brain = brain();
+    for text in [
+        "whats the weather like in swansea tomorrow",
+        "how do i reset my iphone",
+        "who won the rugby",
+        "can u recommend a pizza place",
+    ] {
+        let reply = ask(brain, text);
+        assert_eq!(reply.intent, "fallback", "{text:?} got {reply:?}");
+        assert_eq!(reply.kind, Kind::Fallback);
+        assert_eq!(reply.confidence, 0.0);
+        assert!(reply.reply.contains(&phone(brain, "childline")));
+        assert!(reply.reply.contains(&phone(brain, "nspcc")));
+    }
+}
+
+#[test]
+fn a_clear_message_is_answered_with_high_confidence() {
+    let brain = brain();
+    let reply = ask(
+        &brain,
+        "how do i report child abuse images i found on a website",
+    );
+    assert_eq!(reply.kind, Kind::Answer);
+    assert!(reply.confidence >= 0.75, "{reply:?}");
+    assert!(reply.candidates.is_empty());
+}
+
+#[test]
+fn every_labelled_set_in_tests_data_stays_above_95_percent_with_every_emergency_caught() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("tests/data exists")
+        .map(|e| e.expect("readable").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "tsv"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("readable");
+        let cases = safeguard_bot::eval::parse(&text).expect("well-formed");
+        let report = safeguard_bot::eval::run(brain(), &cases);
+        assert!(
+            report.accuracy >= 0.95,
+            "{}:\n{}",
+            file.display(),
+            report.to_text()
+        );
+        if let Some(recall) = report.emergency_recall {
+            assert_eq!(recall, 1.0, "{}:\n{}", file.display(), report.to_text());
+        }
+    }
+}
