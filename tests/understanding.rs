@@ -63,7 +63,7 @@ fn typos_in_domain_words_are_understood() {
     let brain = brain();
     assert_intent(brain, "is sextin ilegal", "sexting_law");
     assert_intent(
-        &brain,
+        brain,
         "how do i reprot someone groomng my daugter online",
         "report_grooming",
     );
@@ -170,7 +170,7 @@ fn questions_outside_the_bots_scope_get_the_fallback() {
 fn a_clear_message_is_answered_with_high_confidence() {
     let brain = brain();
     let reply = ask(
-        &brain,
+        brain,
         "how do i report child abuse images i found on a website",
     );
     assert_eq!(reply.kind, Kind::Answer);
