@@ -51,16 +51,29 @@ const HELPLINES: [&str; 2] = ["childline", "nspcc"];
 
 /// Every problem with a content folder; empty when it is fit to serve.
 pub fn check(sources: &Sources) -> Vec<Problem> {
-    let content = match Content::parse(sources) {
-        Ok(content) => content,
-        Err(problems) => return problems,
-    };
+    checked(sources).err().unwrap_or_default()
+}
+
+/// The brain for a content folder that passes every check, or every problem found. What
+/// `check` accepts is exactly what this returns a brain for; a content reload uses it so that
+/// it swaps in only content `check` would pass, compiling it once.
+pub fn checked(sources: &Sources) -> Result<Brain, Vec<Problem>> {
+    let content = Content::parse(sources)?;
     let mut problems = check_written(&content);
     match Brain::new(content) {
-        Ok(brain) => problems.extend(check_behaviour(&brain)),
-        Err(compile) => problems.extend(compile),
+        Ok(brain) => {
+            problems.extend(check_behaviour(&brain));
+            if problems.is_empty() {
+                Ok(brain)
+            } else {
+                Err(problems)
+            }
+        }
+        Err(compile) => {
+            problems.extend(compile);
+            Err(problems)
+        }
     }
-    problems
 }
 
 /// Checks on the content as written, before it is compiled.

@@ -10,23 +10,47 @@
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 use crate::reply::{Kind, Reply};
 
-/// The kinds of update counted; anything else is `other`.
-pub const UPDATE_KINDS: [&str; 8] = [
+/// The kinds of update counted (the handler tree's endpoints); anything else is `other`.
+///
+/// `text`, `command`, `media`, `other_message` (a location, a poll...), `button` (a topic button
+/// or the button under the `/forget` note) and `forget` are answered; `ignored` is a message not
+/// meant for the bot (group chatter, a service message, another bot), `edited_message` and
+/// `channel_post` are never answered, `other` is an update kind the bot has no branch for.
+pub const UPDATE_KINDS: [&str; 10] = [
     "text",
     "command",
-    "button",
     "media",
-    "edited",
-    "group_ignored",
+    "other_message",
+    "button",
     "forget",
+    "ignored",
+    "edited_message",
+    "channel_post",
     "other",
 ];
+
+/// The Bot API methods whose failures are counted; anything else is `other`.
+pub const API_METHODS: [&str; 7] = [
+    "getUpdates",
+    "sendMessage",
+    "answerCallbackQuery",
+    "deleteMessages",
+    "deleteMessage",
+    "setMyCommands",
+    "setWebhook",
+];
+
+/// The kinds of Bot API failure counted; anything else is `other`.
+pub const API_ERROR_KINDS: [&str; 5] = ["rate_limited", "network", "server", "refused", "other"];
+
+/// The results of a content reload: swapped in, the same version again (or the built-in
+/// content, which cannot change), or refused by the checks.
+pub const RELOAD_RESULTS: [&str; 3] = ["ok", "unchanged", "refused"];
 
 /// The bot's counters, registered in their own registry (no global state, so tests can
 /// create as many as they like).
@@ -37,7 +61,7 @@ pub struct Metrics {
     replies: IntCounterVec,
     latency: HistogramVec,
     api_errors: IntCounterVec,
-    api_retries: IntCounter,
+    api_retries: IntCounterVec,
     content: IntGaugeVec,
     reloads: IntCounterVec,
 }
@@ -79,14 +103,17 @@ impl Metrics {
         let api_errors = IntCounterVec::new(
             Opts::new(
                 "safeguard_api_errors_total",
-                "Bot API calls that failed, by kind (rate_limited, network, server, other).",
+                "Bot API calls that failed, each try counted, by method and kind (rate_limited, network, server, refused, other).",
             ),
-            &["kind"],
+            &["method", "kind"],
         )
         .expect("valid metric");
-        let api_retries = IntCounter::new(
-            "safeguard_api_retries_total",
-            "Bot API calls retried after an error.",
+        let api_retries = IntCounterVec::new(
+            Opts::new(
+                "safeguard_api_retries_total",
+                "Bot API calls tried again after an error, by method.",
+            ),
+            &["method"],
         )
         .expect("valid metric");
         let content = IntGaugeVec::new(
@@ -100,7 +127,7 @@ impl Metrics {
         let reloads = IntCounterVec::new(
             Opts::new(
                 "safeguard_content_reloads_total",
-                "Content reloads, by result (ok, refused).",
+                "Content reloads (SIGHUP), by result (ok, unchanged, refused).",
             ),
             &["result"],
         )
@@ -132,12 +159,9 @@ impl Metrics {
 
     /// Count an update of `kind`, one of [`UPDATE_KINDS`]; an unknown kind counts as `other`.
     pub fn update(&self, kind: &str) {
-        let kind = if UPDATE_KINDS.contains(&kind) {
-            kind
-        } else {
-            "other"
-        };
-        self.updates.with_label_values(&[kind]).inc();
+        self.updates
+            .with_label_values(&[known(&UPDATE_KINDS, kind)])
+            .inc();
     }
 
     /// Count a reply by its intent and kind, and how long it took.
@@ -155,18 +179,18 @@ impl Metrics {
             .observe(took.as_secs_f64());
     }
 
-    /// Count a failed Bot API call: `rate_limited`, `network`, `server` or `other`.
-    pub fn api_error(&self, kind: &str) {
-        let kind = match kind {
-            "rate_limited" | "network" | "server" => kind,
-            _ => "other",
-        };
-        self.api_errors.with_label_values(&[kind]).inc();
+    /// Count a failed try of Bot API `method` (one of [`API_METHODS`]), by `kind` (one of
+    /// [`API_ERROR_KINDS`]); anything else counts as `other`.
+    pub fn api_error(&self, method: &str, kind: &str) {
+        let method = known(&API_METHODS, method);
+        let kind = known(&API_ERROR_KINDS, kind);
+        self.api_errors.with_label_values(&[method, kind]).inc();
     }
 
-    /// Count a retried Bot API call.
-    pub fn api_retry(&self) {
-        self.api_retries.inc();
+    /// Count a Bot API call of `method` tried again after an error.
+    pub fn api_retry(&self, method: &str) {
+        let method = known(&API_METHODS, method);
+        self.api_retries.with_label_values(&[method]).inc();
     }
 
     /// Record which content version is live; the previous version's series is removed.
@@ -175,10 +199,19 @@ impl Metrics {
         self.content.with_label_values(&[version]).set(1);
     }
 
-    /// Count a content reload: `ok` if it was swapped in, else refused.
-    pub fn reload(&self, ok: bool) {
-        let result = if ok { "ok" } else { "refused" };
+    /// Count a content reload by its result, one of [`RELOAD_RESULTS`].
+    pub fn reload(&self, result: &str) {
+        let result = if RELOAD_RESULTS.contains(&result) {
+            result
+        } else {
+            "refused"
+        };
         self.reloads.with_label_values(&[result]).inc();
+    }
+
+    /// The content type of [`Metrics::render`]'s output.
+    pub fn content_type() -> &'static str {
+        prometheus::TEXT_FORMAT
     }
 
     /// The Prometheus text exposition format, for `GET /metrics`.
@@ -186,6 +219,16 @@ impl Metrics {
         let mut out = Vec::new();
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
         String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+/// `value` if it is one of `allowed`, else `other`: a label never carries anything but a name
+/// from a fixed list.
+fn known<'a>(allowed: &[&'static str], value: &'a str) -> &'a str {
+    if allowed.contains(&value) {
+        value
+    } else {
+        "other"
     }
 }
 
@@ -242,16 +285,33 @@ mod tests {
     fn unknown_labels_are_folded_into_other() {
         let metrics = Metrics::new();
         metrics.update("someone's chat id 12345");
-        metrics.api_error("weird");
+        metrics.api_error("sendMessage", "weird 67890");
+        metrics.api_error("getChat 13579", "network");
+        metrics.api_retry("deleteMessages");
+        metrics.reload("a path 24680");
         let out = metrics.render();
         assert!(
             out.contains(r#"safeguard_updates_total{kind="other"} 1"#),
             "{out}"
         );
         assert!(
-            out.contains(r#"safeguard_api_errors_total{kind="other"} 1"#),
+            out.contains(r#"safeguard_api_errors_total{kind="other",method="sendMessage"} 1"#),
             "{out}"
         );
-        assert!(!out.contains("12345"));
+        assert!(
+            out.contains(r#"safeguard_api_errors_total{kind="network",method="other"} 1"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"safeguard_api_retries_total{method="deleteMessages"} 1"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"safeguard_content_reloads_total{result="refused"} 1"#),
+            "{out}"
+        );
+        for id in ["12345", "67890", "13579", "24680"] {
+            assert!(!out.contains(id), "{out}");
+        }
     }
 }
