@@ -60,7 +60,9 @@ pub enum Command {
     /// Serve Telegram: long polling, or a webhook with --webhook-url and --listen.
     ///
     /// Reads TELOXIDE_TOKEN (from @BotFather), TELOXIDE_API_URL (another Bot API server, if
-    /// any), WEBHOOK_SECRET (webhook mode; generated if unset) and RUST_LOG.
+    /// any), WEBHOOK_SECRET (webhook mode; generated if unset) and RUST_LOG. SIGHUP reloads the
+    /// --responses folder (checked first; a broken one is refused and the old content stays);
+    /// SIGINT or SIGTERM stops.
     Telegram(TelegramArgs),
 }
 
@@ -71,8 +73,13 @@ pub struct TelegramArgs {
     #[arg(long, value_name = "URL", requires = "listen")]
     pub webhook_url: Option<url::Url>,
     /// The local address the webhook listens on, such as 0.0.0.0:8443 (needs --webhook-url).
+    /// It also serves GET /metrics and /healthz.
     #[arg(long, value_name = "ADDR", requires = "webhook_url")]
     pub listen: Option<SocketAddr>,
+    /// Serve GET /metrics (Prometheus text; counters with no personal data) and /healthz on
+    /// this address, such as 127.0.0.1:9464; in polling mode the only way to get them.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Most messages sent a second, to all chats together (Telegram's limit: 30). Raise it only
     /// for a local Bot API server or a load test.
     #[arg(long, value_name = "N", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
@@ -244,7 +251,13 @@ fn telegram(responses: &Option<PathBuf>, args: TelegramArgs) -> Result<i32, Fail
         args.max_messages_per_chat_per_minute,
         args.max_messages_per_group_per_minute,
     );
-    crate::telegram::run(credentials, brain, Settings { mode, limits }).map_err(failure)?;
+    let settings = Settings {
+        mode,
+        limits,
+        metrics_listen: args.metrics_listen,
+        responses: responses.clone(),
+    };
+    crate::telegram::run(credentials, brain, settings).map_err(failure)?;
     Ok(0)
 }
 

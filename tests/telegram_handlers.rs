@@ -9,6 +9,9 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use safeguard_bot::forget::Recent;
+use safeguard_bot::metrics::Metrics;
+use safeguard_bot::telegram::forget;
 use safeguard_bot::telegram::handlers::{schema, HandlerResult};
 use safeguard_bot::telegram::send::ATTEMPTS;
 use safeguard_bot::telegram::{bot, Credentials, SharedBrain, TgBot};
@@ -25,6 +28,8 @@ struct Harness {
     bot: TgBot,
     me: Me,
     brain: Arc<SharedBrain>,
+    metrics: Metrics,
+    recent: Arc<Recent>,
 }
 
 impl Harness {
@@ -37,7 +42,8 @@ impl Harness {
         let bot = bot::connect(&credentials, bot::limits(10_000, 100, 6_000, 6_000))
             .expect("bot connects");
         let brain = SharedBrain::new(support::brain());
-        let me = bot::introduce(&bot, &brain.current())
+        let metrics = Metrics::new();
+        let me = bot::introduce(&bot, &brain.current(), &metrics)
             .await
             .expect("the fake answers getMe");
         Self {
@@ -45,6 +51,8 @@ impl Harness {
             bot,
             me,
             brain,
+            metrics,
+            recent: Arc::new(Recent::new()),
         }
     }
 
@@ -57,6 +65,8 @@ impl Harness {
             self.bot.clone(),
             self.me.clone(),
             self.brain.clone(),
+            self.metrics.clone(),
+            self.recent.clone(),
             update
         ];
         schema().dispatch(deps).await
@@ -129,16 +139,17 @@ async fn commands_are_registered_at_start_up() {
         .iter()
         .filter_map(|c| c["command"].as_str())
         .collect();
-    let expected: Vec<String> = h
+    let mut expected: Vec<String> = h
         .brain
         .current()
         .commands()
         .into_iter()
         .map(|(c, _)| c)
         .collect();
+    expected.push("forget".to_owned());
     assert_eq!(registered, expected);
     for name in [
-        "start", "help", "report", "sexting", "parents", "figures", "contacts", "privacy",
+        "start", "help", "report", "sexting", "parents", "figures", "contacts", "privacy", "forget",
     ] {
         assert!(registered.contains(&name), "/{name} is registered");
     }
@@ -455,4 +466,209 @@ async fn a_reply_that_cannot_be_sent_is_an_error_after_bounded_retries() {
     assert!(matches!(outcome, ControlFlow::Break(Err(_))));
     assert_eq!(h.fake.calls("sendMessage").len(), ATTEMPTS as usize);
     assert!(h.fake.sent().is_empty());
+}
+
+/// Dispatch `update` and return the id of the message it carries.
+async fn handled_id(h: &Harness, update: Value) -> i64 {
+    let id = u::message_id_of(&update);
+    h.handled(update).await;
+    id
+}
+
+#[tokio::test]
+async fn forget_deletes_both_sides_of_this_private_chat_and_nothing_else() {
+    let h = Harness::start().await;
+    let (chat, other) = (u::private_chat_id(80), u::private_chat_id(81));
+    let mut theirs = vec![
+        handled_id(&h, u::private_text(chat, "is sexting illegal")).await,
+        handled_id(&h, u::private_media(chat, Media::Photo)).await,
+        handled_id(&h, u::private_location(chat)).await,
+    ];
+    h.handled(u::button_press(chat, "topic:contacts")).await;
+    h.handled(u::edited_text(chat, "is sexting illegal at 15"))
+        .await;
+    let untouched = handled_id(&h, u::private_text(other, "hello")).await;
+    let ours: Vec<i64> = h.fake.sent_to(chat).iter().map(|s| s.message_id).collect();
+    assert_eq!(ours.len(), 4, "four replies before /forget");
+
+    theirs.push(handled_id(&h, u::private_command(chat, "/forget")).await);
+    let mut expected: Vec<i64> = theirs.iter().chain(&ours).copied().collect();
+    expected.sort_unstable();
+    assert_eq!(
+        h.fake.deleted_in(chat),
+        expected,
+        "the person's and the bot's, /forget too"
+    );
+    assert!(
+        h.fake.deleted_in(other).is_empty(),
+        "another chat is untouched"
+    );
+    assert!(h.fake.deleted().iter().all(|(_, id)| *id != untouched));
+    assert_eq!(
+        h.fake.calls("deleteMessages").len(),
+        1,
+        "one call for up to 100 ids"
+    );
+
+    let note = h.fake.sent_to(chat).pop().expect("the note");
+    assert_eq!(note.text, forget::note_done());
+    assert!(note.text.contains("delete the chat itself"));
+    assert_eq!(
+        keyboard(&note),
+        vec![(
+            "Delete this message".to_owned(),
+            forget::NOTE_BUTTON_DATA.to_owned()
+        )]
+    );
+    assert_eq!(
+        h.fake.sent_to(other).len(),
+        1,
+        "the other chat got only its reply"
+    );
+
+    h.handled(u::button_press_on(
+        chat,
+        forget::NOTE_BUTTON_DATA,
+        note.message_id,
+    ))
+    .await;
+    assert_eq!(
+        h.fake.calls("answerCallbackQuery").len(),
+        2,
+        "both buttons stop spinning"
+    );
+    let single = h.fake.calls("deleteMessage");
+    assert_eq!(single.len(), 1);
+    assert_eq!(single[0].body["chat_id"], chat);
+    assert_eq!(single[0].body["message_id"], note.message_id);
+    assert_eq!(h.fake.sent_to(chat).len(), 5, "the button sends nothing");
+}
+
+#[tokio::test]
+async fn a_second_forget_takes_the_note_and_only_what_came_after() {
+    let h = Harness::start().await;
+    let chat = u::private_chat_id(82);
+    let first = handled_id(&h, u::private_text(chat, "hello")).await;
+    let forget1 = handled_id(&h, u::private_command(chat, "/forget")).await;
+    let note = h.fake.sent_to(chat).pop().expect("note").message_id;
+    let reply = h.fake.sent_to(chat)[0].message_id;
+    let mut expected = vec![first, forget1, reply];
+    expected.sort_unstable();
+    assert_eq!(h.fake.deleted_in(chat), expected);
+
+    let forget2 = handled_id(&h, u::private_command(chat, "/forget")).await;
+    let calls = h.fake.calls("deleteMessages");
+    assert_eq!(calls.len(), 2);
+    let mut second: Vec<i64> = calls[1].body["message_ids"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .filter_map(Value::as_i64)
+        .collect();
+    second.sort_unstable();
+    let mut want = vec![note, forget2];
+    want.sort_unstable();
+    assert_eq!(
+        second, want,
+        "the first note and the second /forget, nothing twice"
+    );
+}
+
+#[tokio::test]
+async fn a_long_conversation_is_deleted_100_messages_a_call() {
+    let h = Harness::start().await;
+    let chat = u::private_chat_id(83);
+    h.handled_all((0..50).map(|_| u::private_text(chat, "hello")).collect())
+        .await;
+    h.handled(u::private_command(chat, "/forget")).await;
+    let calls = h.fake.calls("deleteMessages");
+    let sizes: Vec<usize> = calls
+        .iter()
+        .map(|c| c.body["message_ids"].as_array().map_or(0, Vec::len))
+        .collect();
+    assert_eq!(sizes, vec![100, 1], "50 texts, 50 replies and /forget");
+    assert_eq!(h.fake.deleted_in(chat).len(), 101);
+}
+
+#[tokio::test]
+async fn when_telegram_refuses_a_deletion_the_note_says_to_delete_the_rest_by_hand() {
+    let h = Harness::start().await;
+    let chat = u::private_chat_id(84);
+    h.handled(u::private_text(chat, "hello")).await;
+    h.fake.inject("deleteMessages", Fault::Refuse);
+    h.handled(u::private_command(chat, "/forget")).await;
+    assert_eq!(
+        h.fake.calls("deleteMessages").len(),
+        1,
+        "a refusal is not retried"
+    );
+    let note = h.fake.sent_to(chat).pop().expect("the note");
+    assert_eq!(note.text, forget::note_partial());
+    let out = h.metrics.render();
+    assert!(
+        out.contains(r#"safeguard_api_errors_total{kind="refused",method="deleteMessages"} 1"#),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn forget_in_a_group_deletes_nothing_and_says_to_use_a_private_chat() {
+    let h = Harness::start().await;
+    let group = u::group_id(80);
+    h.handled(u::group_mention(
+        group,
+        1,
+        "what is the number for childline",
+    ))
+    .await;
+    for command in ["/forget", &format!("/forget@{BOT_USERNAME}")] {
+        h.handled(u::group_command(group, 2, command)).await;
+    }
+    assert!(h.fake.calls("deleteMessages").is_empty());
+    assert!(h.fake.calls("deleteMessage").is_empty());
+    let notes: Vec<Sent> = h.fake.sent_to(group).into_iter().skip(1).collect();
+    assert_eq!(notes.len(), 2);
+    assert!(notes.iter().all(|n| n.text == forget::IN_A_GROUP));
+    assert!(h.recent.is_empty(), "nothing is remembered for groups");
+}
+
+#[tokio::test]
+async fn updates_and_replies_are_counted_by_kind_and_intent() {
+    let h = Harness::start().await;
+    let chat = u::private_chat_id(90);
+    let text = "how do i report a sexual image of a child i found online";
+    h.handled(u::private_text(chat, text)).await;
+    h.handled(u::private_text(chat, "qwertyuiop")).await;
+    h.handled(u::private_command(chat, "/start")).await;
+    h.handled(u::private_media(chat, Media::Voice)).await;
+    h.handled(u::button_press(chat, "topic:contacts")).await;
+    h.handled(u::group_text(u::group_id(90), 1, text)).await;
+    h.handled(u::edited_text(chat, text)).await;
+    h.handled(u::private_command(chat, "/forget")).await;
+    let out = h.metrics.render();
+    for line in [
+        r#"safeguard_updates_total{kind="text"} 2"#,
+        r#"safeguard_updates_total{kind="command"} 1"#,
+        r#"safeguard_updates_total{kind="media"} 1"#,
+        r#"safeguard_updates_total{kind="button"} 1"#,
+        r#"safeguard_updates_total{kind="ignored"} 1"#,
+        r#"safeguard_updates_total{kind="edited_message"} 1"#,
+        r#"safeguard_updates_total{kind="forget"} 1"#,
+        r#"safeguard_replies_total{intent="report_image",kind="answer"} 1"#,
+        r#"safeguard_replies_total{intent="fallback",kind="fallback"} 1"#,
+        r#"safeguard_replies_total{intent="help",kind="answer"} 1"#,
+        r#"safeguard_replies_total{intent="contacts",kind="answer"} 1"#,
+        "safeguard_reply_seconds_count 5",
+    ] {
+        assert!(out.contains(line), "{line} missing from:\n{out}");
+    }
+    for personal in [
+        text.to_owned(),
+        "qwertyuiop".to_owned(),
+        chat.to_string(),
+        u::first_name(chat),
+        u::username(chat),
+    ] {
+        assert!(!out.contains(&personal), "{personal} in:\n{out}");
+    }
 }

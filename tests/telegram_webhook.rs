@@ -8,6 +8,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use safeguard_bot::metrics::Metrics;
 use safeguard_bot::telegram::send::ATTEMPTS;
 use safeguard_bot::telegram::signals::{Stop, StopHandle};
 use safeguard_bot::telegram::webhook::{self, Limits, Webhook, SECRET_HEADER};
@@ -28,6 +29,7 @@ struct Listener {
     server: JoinHandle<()>,
     client: reqwest::Client,
     brain: Arc<SharedBrain>,
+    metrics: Metrics,
     next_update_id: std::sync::atomic::AtomicI64,
 }
 
@@ -41,8 +43,13 @@ impl Listener {
         let bot = bot::connect(&credentials, bot::limits(10_000, 100, 6_000, 6_000))
             .expect("bot connects");
         let brain = SharedBrain::new(support::brain());
-        let me = bot::introduce(&bot, &brain.current()).await.expect("getMe");
-        let hook = Webhook::new(bot, me, brain.clone(), SECRET).with_limits(limits);
+        let metrics = Metrics::new();
+        let me = bot::introduce(&bot, &brain.current(), &metrics)
+            .await
+            .expect("getMe");
+        let hook = Webhook::new(bot, me, brain.clone(), SECRET)
+            .with_limits(limits)
+            .with_metrics(metrics.clone());
         let app = webhook::router(PATH, hook).expect("a valid path");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -57,6 +64,7 @@ impl Listener {
             server,
             client: reqwest::Client::new(),
             brain,
+            metrics,
             next_update_id: 1.into(),
         }
     }
@@ -160,6 +168,66 @@ async fn the_health_check_is_200() {
         .await
         .expect("answer");
     assert_eq!(response.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn the_webhook_listener_serves_the_counters_without_user_data() {
+    let l = Listener::start(Limits::default()).await;
+    let chat = u::private_chat_id(8);
+    let text = "is it illegal to send nudes under 18";
+    assert_eq!(
+        l.post_update(Some(SECRET), u::private_text(chat, text))
+            .await,
+        200
+    );
+    assert_eq!(
+        l.post_update(Some(SECRET), u::unknown_kind(text)).await,
+        200
+    );
+    let response = l
+        .client
+        .get(format!("http://{}/metrics", l.addr))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(response.status().as_u16(), 200);
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    let scraped = response.text().await.expect("text");
+    let intent = l.brain.current().respond(Input::Text(text)).intent;
+    for line in [
+        r#"safeguard_updates_total{kind="text"} 1"#.to_owned(),
+        r#"safeguard_updates_total{kind="other"} 1"#.to_owned(),
+        format!(r#"safeguard_replies_total{{intent="{intent}",kind="answer"}} 1"#),
+    ] {
+        assert!(scraped.contains(&line), "{line} missing from:\n{scraped}");
+    }
+    assert_eq!(scraped, l.metrics.render(), "the same counters");
+    for personal in [text.to_owned(), chat.to_string(), u::first_name(chat)] {
+        assert!(!scraped.contains(&personal), "{personal}");
+    }
+}
+
+#[tokio::test]
+async fn the_webhook_path_cannot_hide_the_metrics_or_the_health_check() {
+    let l = Listener::start(Limits::default()).await;
+    let credentials = Credentials {
+        token: TOKEN.to_owned(),
+        api_url: Some(l.fake.url().parse().expect("fake url")),
+    };
+    let bot = bot::connect(&credentials, bot::limits(30, 1, 20, 10)).expect("bot");
+    let me = bot::introduce(&bot, &l.brain.current(), &l.metrics)
+        .await
+        .expect("getMe");
+    for path in ["/metrics", "/healthz", "no-slash"] {
+        let hook = Webhook::new(bot.clone(), me.clone(), l.brain.clone(), SECRET);
+        assert!(webhook::router(path, hook).is_err(), "{path}");
+    }
 }
 
 #[tokio::test]

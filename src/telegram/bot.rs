@@ -14,6 +14,8 @@ use teloxide::{ApiError, RequestError};
 use url::Url;
 
 use crate::brain::Brain;
+use crate::metrics::Metrics;
+use crate::telegram::forget;
 use crate::telegram::send::{describe, retrying};
 use crate::telegram::{Error, TgBot};
 
@@ -85,13 +87,13 @@ pub fn connect(credentials: &Credentials, limits: Limits) -> Result<TgBot, Error
 }
 
 /// Start-up: who the bot is (`getMe`, retried while the Bot API is unreachable; a refused token
-/// is fatal) and its command menu (`setMyCommands` from the brain's table; a failure is logged
-/// and the bot serves anyway).
-pub async fn introduce(bot: &TgBot, brain: &Brain) -> Result<Me, Error> {
+/// is fatal) and its command menu (`setMyCommands` from the brain's table and `/forget`; a
+/// failure is logged and the bot serves anyway).
+pub async fn introduce(bot: &TgBot, brain: &Brain, metrics: &Metrics) -> Result<Me, Error> {
     let me = get_me(bot).await?;
     let commands = menu(brain);
     let count = commands.len();
-    match retrying("setMyCommands", || {
+    match retrying("setMyCommands", metrics, || {
         bot.set_my_commands(commands.clone()).send()
     })
     .await
@@ -134,12 +136,16 @@ async fn get_me(bot: &TgBot) -> Result<Me, Error> {
     }
 }
 
-/// The brain's commands as Telegram's menu, leaving out (and logging) any Telegram would refuse:
-/// names are 1 to 32 of `a-z`, `0-9`, `_`; descriptions 1 to 256 characters.
+/// The brain's commands, then the Telegram door's own `/forget`, as Telegram's menu, leaving out
+/// (and logging) any Telegram would refuse: names are 1 to 32 of `a-z`, `0-9`, `_`;
+/// descriptions 1 to 256 characters. A content command named `forget` is left out: the door
+/// answers `/forget` itself.
 pub fn menu(brain: &Brain) -> Vec<BotCommand> {
     brain
         .commands()
         .into_iter()
+        .filter(|(name, _)| name != forget::COMMAND)
+        .chain([(forget::COMMAND.to_owned(), forget::DESCRIPTION.to_owned())])
         .filter(|(name, description)| {
             let valid_name = (1..=32).contains(&name.len())
                 && name
@@ -178,8 +184,12 @@ mod tests {
     #[test]
     fn the_shipped_commands_all_fit_telegram() {
         let brain = Brain::embedded().expect("the shipped content loads");
-        assert_eq!(menu(&brain).len(), brain.commands().len());
+        assert_eq!(menu(&brain).len(), brain.commands().len() + 1);
         assert!(menu(&brain).iter().any(|c| c.command == "start"));
+        assert_eq!(
+            menu(&brain).last().map(|c| c.command.as_str()),
+            Some("forget")
+        );
     }
 
     #[test]

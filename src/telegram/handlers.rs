@@ -2,7 +2,12 @@
 //!
 //! Each endpoint turns one update into at most one reply from the [`Brain`](crate::Brain) and
 //! sends it. What is decided here is only *whether* to answer and *with which input*: a
-//! command, a text, media (never downloaded), or a button press. The words come from the brain.
+//! command, a text, media (never downloaded), or a button press. The words come from the brain,
+//! except for `/forget`, which only Telegram can do ([`super::forget`]).
+//!
+//! Every update is counted by kind, every reply by intent and kind, in [`Metrics`]. In private
+//! chats the id of every message, the person's and the bot's, is remembered in [`Recent`] for
+//! `/forget`; nothing is remembered for groups.
 //!
 //! Privacy: nothing here logs a message's text, a name, a username or an id; each update logs
 //! its kind, the intent answered and the time taken.
@@ -16,7 +21,11 @@ use teloxide::types::{AllowedUpdate, Me, MediaKind, MessageEntityKind, MessageKi
 use teloxide::RequestError;
 
 use crate::brain::Input;
-use crate::telegram::send::{describe, retrying, send_reply, TOPIC_PREFIX};
+use crate::forget::Recent;
+use crate::metrics::Metrics;
+use crate::reply::Reply;
+use crate::telegram::forget;
+use crate::telegram::send::{describe, retrying, send_reply, send_text, TOPIC_PREFIX};
 use crate::telegram::{SharedBrain, TgBot};
 
 /// What an endpoint returns; an error is a reply that could not be sent after retries.
@@ -39,18 +48,25 @@ pub const ALLOWED_UPDATES: [AllowedUpdate; 4] = [
 ];
 
 /// The handler tree: every update kind, top to bottom, and the endpoint it reaches. Needs
-/// `TgBot`, `Me`, `Arc<SharedBrain>` and the `Update` as dependencies.
+/// `TgBot`, `Me`, `Arc<SharedBrain>`, `Metrics`, `Arc<Recent>` and the `Update` as
+/// dependencies.
 ///
-/// In a private chat every message is meant for the bot. In a group only commands, messages
-/// that mention the bot and replies to the bot's own messages are; the rest is left alone.
-/// Kinds without a branch here go to the dispatcher's default handler, [`log_unhandled`].
+/// In a private chat every message is meant for the bot (and its id is remembered for
+/// `/forget`). In a group only commands, messages that mention the bot and replies to the
+/// bot's own messages are; the rest is left alone. Kinds without a branch here go to the
+/// dispatcher's default handler, [`unhandled`].
 pub fn schema() -> UpdateHandler<RequestError> {
     dptree::entry()
         .branch(
             Update::filter_message()
+                .inspect(remember_incoming)
                 .branch(
                     dptree::filter(sent_by_a_person)
-                        .branch(dptree::filter_map(command_for_us).endpoint(on_command))
+                        .branch(
+                            dptree::filter_map(command_for_us)
+                                .branch(dptree::filter(is_forget).endpoint(on_forget))
+                                .endpoint(on_command),
+                        )
                         .branch(
                             dptree::filter(is_media)
                                 .filter(addressed_to_us)
@@ -65,7 +81,11 @@ pub fn schema() -> UpdateHandler<RequestError> {
                 )
                 .endpoint(ignore_message),
         )
-        .branch(Update::filter_callback_query().endpoint(on_button))
+        .branch(
+            Update::filter_callback_query()
+                .branch(dptree::filter(is_note_button).endpoint(on_note_button))
+                .endpoint(on_button),
+        )
         .branch(Update::filter_edited_message().endpoint(ignore_edited_message))
         .branch(Update::filter_channel_post().endpoint(ignore_channel_post))
 }
@@ -75,34 +95,161 @@ pub fn schema() -> UpdateHandler<RequestError> {
 async fn on_command(
     bot: TgBot,
     brain: Arc<SharedBrain>,
+    metrics: Metrics,
+    recent: Arc<Recent>,
     msg: Message,
     command: Command,
 ) -> HandlerResult {
-    respond(&bot, &brain, &msg, "command", Input::Command(&command.0)).await
+    respond(
+        &bot,
+        &brain,
+        &metrics,
+        &recent,
+        &msg,
+        "command",
+        Input::Command(&command.0),
+    )
+    .await
 }
 
 /// A text message: the brain's answer.
-async fn on_text(bot: TgBot, brain: Arc<SharedBrain>, msg: Message, text: Text) -> HandlerResult {
-    respond(&bot, &brain, &msg, "text", Input::Text(&text.0)).await
+async fn on_text(
+    bot: TgBot,
+    brain: Arc<SharedBrain>,
+    metrics: Metrics,
+    recent: Arc<Recent>,
+    msg: Message,
+    text: Text,
+) -> HandlerResult {
+    respond(
+        &bot,
+        &brain,
+        &metrics,
+        &recent,
+        &msg,
+        "text",
+        Input::Text(&text.0),
+    )
+    .await
 }
 
 /// A photo, video, file, sticker, voice note or other media: never downloaded (no `getFile`);
 /// the brain's media reply says not to send images here and how to report or remove one.
-async fn on_media(bot: TgBot, brain: Arc<SharedBrain>, msg: Message) -> HandlerResult {
-    respond(&bot, &brain, &msg, "media", Input::Media).await
+async fn on_media(
+    bot: TgBot,
+    brain: Arc<SharedBrain>,
+    metrics: Metrics,
+    recent: Arc<Recent>,
+    msg: Message,
+) -> HandlerResult {
+    respond(&bot, &brain, &metrics, &recent, &msg, "media", Input::Media).await
 }
 
 /// A location, contact, poll or similar meant for the bot: the fallback reply, so nobody who
 /// writes to the bot leaves without the helplines.
-async fn on_other_message(bot: TgBot, brain: Arc<SharedBrain>, msg: Message) -> HandlerResult {
-    respond(&bot, &brain, &msg, "other_message", Input::Text("")).await
+async fn on_other_message(
+    bot: TgBot,
+    brain: Arc<SharedBrain>,
+    metrics: Metrics,
+    recent: Arc<Recent>,
+    msg: Message,
+) -> HandlerResult {
+    respond(
+        &bot,
+        &brain,
+        &metrics,
+        &recent,
+        &msg,
+        "other_message",
+        Input::Text(""),
+    )
+    .await
+}
+
+/// `/forget` in a private chat: delete every message of this chat the bot remembers (the
+/// person's and its own, this command included), then send the note on deleting the chat
+/// itself, with a button that deletes the note. In a group: delete nothing, say why. See
+/// [`super::forget`].
+async fn on_forget(
+    bot: TgBot,
+    metrics: Metrics,
+    recent: Arc<Recent>,
+    msg: Message,
+) -> HandlerResult {
+    let started = Instant::now();
+    metrics.update("forget");
+    if !msg.chat.is_private() {
+        let sent = send_text(
+            &bot,
+            &metrics,
+            msg.chat.id,
+            Some(msg.id),
+            forget::IN_A_GROUP,
+            None,
+        )
+        .await;
+        return finish_forget(started, "in a group: nothing deleted", sent.map(drop));
+    }
+    let ids = recent.take(msg.chat.id.0, Instant::now());
+    let deleted = forget::delete_all(&bot, &metrics, msg.chat.id, &ids).await;
+    let note = if deleted.failed == 0 {
+        forget::note_done()
+    } else {
+        forget::note_partial()
+    };
+    let sent = send_text(
+        &bot,
+        &metrics,
+        msg.chat.id,
+        None,
+        &note,
+        Some(forget::note_keyboard()),
+    )
+    .await;
+    if let Ok(note) = &sent {
+        remember_sent(&recent, note);
+    }
+    let outcome = format!(
+        "asked Telegram to delete {} message(s), {} failed",
+        deleted.asked, deleted.failed
+    );
+    finish_forget(started, &outcome, sent.map(drop))
+}
+
+/// The button under the `/forget` note: acknowledge it and delete the message it is on (the
+/// note, which the bot sent; nothing else).
+async fn on_note_button(bot: TgBot, metrics: Metrics, query: CallbackQuery) -> HandlerResult {
+    let started = Instant::now();
+    metrics.update("button");
+    acknowledge(&bot, &metrics, &query).await;
+    let Some(note) = &query.message else {
+        return Ok(());
+    };
+    let result = forget::delete_one(&bot, &metrics, note.chat().id, note.id()).await;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    match &result {
+        Ok(()) => log::info!("update=button forget note deleted took={ms:.1}ms"),
+        Err(e) => log::warn!(
+            "update=button forget note not deleted took={ms:.1}ms: {}",
+            describe(e)
+        ),
+    }
+    // Not deleting the note is not worth a redelivery: the person can delete it themselves.
+    Ok(())
 }
 
 /// A topic button was pressed: answer the callback query first (it stops the button's spinner;
 /// failing that is logged, not fatal), then send the topic to the chat the button was in.
-async fn on_button(bot: TgBot, brain: Arc<SharedBrain>, query: CallbackQuery) -> HandlerResult {
+async fn on_button(
+    bot: TgBot,
+    brain: Arc<SharedBrain>,
+    metrics: Metrics,
+    recent: Arc<Recent>,
+    query: CallbackQuery,
+) -> HandlerResult {
     let started = Instant::now();
-    acknowledge(&bot, &query).await;
+    metrics.update("button");
+    acknowledge(&bot, &metrics, &query).await;
     let Some(message) = &query.message else {
         log::debug!("update=button on an inline message ignored: there is no chat to answer in");
         return Ok(());
@@ -113,14 +260,17 @@ async fn on_button(bot: TgBot, brain: Arc<SharedBrain>, query: CallbackQuery) ->
         .and_then(|d| d.strip_prefix(TOPIC_PREFIX))
         .unwrap_or_default();
     let reply = brain.current().respond(Input::Topic(intent));
-    let sent = send_reply(&bot, message.chat().id, None, &reply).await;
-    finish("button", &reply.intent, started, sent.map(drop))
+    let sent = send_reply(&bot, &metrics, message.chat().id, None, &reply).await;
+    if let Ok(sent) = &sent {
+        remember_sent(&recent, sent);
+    }
+    finish(&metrics, "button", &reply, started, sent.map(drop))
 }
 
 /// Answer a callback query (with retries), so the button stops spinning. A failure is logged
 /// and not fatal: the topic itself matters more.
-async fn acknowledge(bot: &TgBot, query: &CallbackQuery) {
-    let answered = retrying("answerCallbackQuery", || {
+async fn acknowledge(bot: &TgBot, metrics: &Metrics, query: &CallbackQuery) {
+    let answered = retrying("answerCallbackQuery", metrics, || {
         bot.answer_callback_query(query.id.clone()).send()
     })
     .await;
@@ -133,60 +283,109 @@ async fn acknowledge(bot: &TgBot, query: &CallbackQuery) {
 }
 
 /// Group chatter not meant for the bot, service messages, messages from bots.
-async fn ignore_message() -> HandlerResult {
+async fn ignore_message(metrics: Metrics) -> HandlerResult {
+    metrics.update("ignored");
     log::debug!("update=message ignored: not meant for the bot");
     Ok(())
 }
 
 /// An edit of a message already answered: answering again would repeat the reply.
-async fn ignore_edited_message() -> HandlerResult {
+async fn ignore_edited_message(metrics: Metrics) -> HandlerResult {
+    metrics.update("edited_message");
     log::debug!("update=edited_message ignored");
     Ok(())
 }
 
 /// A post in a channel the bot was added to: the bot does not post in channels.
-async fn ignore_channel_post() -> HandlerResult {
+async fn ignore_channel_post(metrics: Metrics) -> HandlerResult {
+    metrics.update("channel_post");
     log::debug!("update=channel_post ignored");
     Ok(())
 }
 
 /// The default handler for update kinds the tree has no branch for (and kinds teloxide cannot
-/// parse): logged by kind only, never answered.
-pub fn log_unhandled(update: &Update) {
+/// parse): counted as `other` and logged by kind only, never answered.
+pub fn unhandled(update: &Update, metrics: &Metrics) {
+    metrics.update("other");
     log::debug!(
         "update={} ignored: the bot does not handle this kind",
         update_kind(update)
     );
 }
 
+/// Every message in a private chat, whoever sent it and whatever happens to it next: its id,
+/// for `/forget`. Group messages are not remembered.
+fn remember_incoming(msg: Message, recent: Arc<Recent>) {
+    if msg.chat.is_private() {
+        recent.remember(msg.chat.id.0, msg.id.0, Instant::now());
+    }
+}
+
+/// A message the bot sent: its id, in a private chat, for `/forget`.
+fn remember_sent(recent: &Recent, sent: &Message) {
+    if sent.chat.is_private() {
+        recent.remember(sent.chat.id.0, sent.id.0, Instant::now());
+    }
+}
+
 /// The brain's reply to `input`, sent to `msg`'s chat (in a group, as an answer to `msg`, so
-/// the person sees what it answers), then logged as `kind`.
+/// the person sees what it answers), then counted and logged as `kind`.
 async fn respond(
     bot: &TgBot,
     brain: &SharedBrain,
+    metrics: &Metrics,
+    recent: &Recent,
     msg: &Message,
     kind: &str,
     input: Input<'_>,
 ) -> HandlerResult {
     let started = Instant::now();
+    metrics.update(kind);
     let reply = brain.current().respond(input);
     let reply_to = (!msg.chat.is_private()).then_some(msg.id);
-    let sent = send_reply(bot, msg.chat.id, reply_to, &reply).await;
-    finish(kind, &reply.intent, started, sent.map(drop))
+    let sent = send_reply(bot, metrics, msg.chat.id, reply_to, &reply).await;
+    if let Ok(sent) = &sent {
+        remember_sent(recent, sent);
+    }
+    finish(metrics, kind, &reply, started, sent.map(drop))
 }
 
-/// Log how an update went (kind, intent, time; nothing else) and pass the result on.
+/// Count and log how an update went (kind, intent, time; nothing else) and pass the result on.
+/// A reply is counted once Telegram has accepted it.
 fn finish(
+    metrics: &Metrics,
     kind: &str,
-    intent: &str,
+    reply: &Reply,
     started: Instant,
+    result: Result<(), RequestError>,
+) -> HandlerResult {
+    let took = started.elapsed();
+    let ms = took.as_secs_f64() * 1000.0;
+    let intent = &reply.intent;
+    match &result {
+        Ok(()) => {
+            metrics.reply(reply, took);
+            log::info!("update={kind} intent={intent} took={ms:.1}ms");
+        }
+        Err(e) => log::error!(
+            "update={kind} intent={intent} took={ms:.1}ms reply not sent: {}",
+            describe(e)
+        ),
+    }
+    result
+}
+
+/// Log how a `/forget` went (what was done, in numbers; the time) and pass the result on.
+fn finish_forget(
+    started: Instant,
+    outcome: &str,
     result: Result<(), RequestError>,
 ) -> HandlerResult {
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     match &result {
-        Ok(()) => log::info!("update={kind} intent={intent} took={ms:.1}ms"),
+        Ok(()) => log::info!("update=forget {outcome} took={ms:.1}ms"),
         Err(e) => log::error!(
-            "update={kind} intent={intent} took={ms:.1}ms reply not sent: {}",
+            "update=forget {outcome} took={ms:.1}ms note not sent: {}",
             describe(e)
         ),
     }
@@ -217,8 +416,8 @@ fn sent_by_a_person(msg: Message) -> bool {
 }
 
 /// A command meant for this bot: in a private chat any command; in a group one addressed to
-/// this bot by `@name`, or one of the bot's own commands without a name. `/help@otherbot` and
-/// other bots' commands are left alone.
+/// this bot by `@name`, or one of the bot's own commands (the brain's, and `/forget`) without a
+/// name. `/help@otherbot` and other bots' commands are left alone.
 fn command_for_us(msg: Message, me: Me, brain: Arc<SharedBrain>) -> Option<Command> {
     let word = msg.text()?.split_whitespace().next()?;
     let word = word.strip_prefix('/')?;
@@ -232,9 +431,23 @@ fn command_for_us(msg: Message, me: Me, brain: Arc<SharedBrain>) -> Option<Comma
     let name = name.to_ascii_lowercase();
     let ours = match target {
         Some(target) => is_our_name(target, &me),
-        None => msg.chat.is_private() || brain.current().commands().iter().any(|(c, _)| *c == name),
+        None => {
+            msg.chat.is_private()
+                || name == forget::COMMAND
+                || brain.current().commands().iter().any(|(c, _)| *c == name)
+        }
     };
     ours.then_some(Command(name))
+}
+
+/// `/forget`, which the Telegram door answers itself (whatever the content says).
+fn is_forget(command: Command) -> bool {
+    command.0 == forget::COMMAND
+}
+
+/// A press of the button under the `/forget` note.
+fn is_note_button(query: CallbackQuery) -> bool {
+    query.data.as_deref() == Some(forget::NOTE_BUTTON_DATA)
 }
 
 /// The text of a message meant for this bot, with the bot's `@name` taken out.

@@ -3,8 +3,11 @@
 //! - [`handlers`]: the one handler tree, where every kind of update goes.
 //! - [`send`]: keyboards, bounded retries, error descriptions safe to log.
 //! - [`bot`]: token and server from the environment, throttle, start-up calls.
-//! - [`webhook`]: the webhook listener (secret, limits, timeouts, health check).
-//! - [`signals`]: SIGINT and SIGTERM, a graceful stop within a deadline.
+//! - [`webhook`]: the webhook listener (secret, limits, timeouts, health check, metrics).
+//! - [`monitor`]: `GET /metrics` and `/healthz`, also on `--metrics-listen ADDR`.
+//! - [`forget`]: `/forget`, deleting the conversation from a private chat.
+//! - [`reload`]: reading the content again on SIGHUP, checked, swapped in atomically.
+//! - [`signals`]: SIGINT and SIGTERM, a graceful stop within a deadline; SIGHUP.
 //!
 //! The brain is shared as an [`Arc<SharedBrain>`]: handlers take the current version for each
 //! update, so a new content version can be swapped in while the bot serves.
@@ -13,12 +16,17 @@
 //! they are (see [`crate::logging`]).
 
 pub mod bot;
+pub mod forget;
 pub mod handlers;
+pub mod monitor;
+pub mod reload;
 pub mod send;
 pub mod signals;
 pub mod webhook;
 
 use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -30,8 +38,10 @@ use teloxide::update_listeners::Polling;
 use teloxide::RequestError;
 
 use crate::brain::Brain;
+use crate::forget::Recent;
+use crate::metrics::Metrics;
 pub use bot::Credentials;
-use send::describe;
+use send::{describe, error_kind};
 use signals::Stop;
 
 /// The bot every handler sends with: teloxide's `Bot` behind its `Throttle` adaptor.
@@ -101,10 +111,15 @@ pub struct Settings {
     pub mode: Mode,
     /// Throttle limits for sending.
     pub limits: Limits,
+    /// Where to serve `GET /metrics` and `/healthz` besides the webhook listener, if anywhere.
+    pub metrics_listen: Option<SocketAddr>,
+    /// The content folder to read again on SIGHUP (`None`: the built-in content, which cannot
+    /// change).
+    pub responses: Option<PathBuf>,
 }
 
-/// Serve Telegram until SIGINT or SIGTERM, on a runtime of its own. Returns once every reply
-/// in flight is sent (or the grace period is over).
+/// Serve Telegram until SIGINT or SIGTERM, on a runtime of its own, reloading the content on
+/// SIGHUP. Returns once every reply in flight is sent (or the grace period is over).
 pub fn run(credentials: Credentials, brain: Brain, settings: Settings) -> Result<(), Error> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -113,43 +128,85 @@ pub fn run(credentials: Credentials, brain: Brain, settings: Settings) -> Result
     runtime.block_on(async {
         let stop =
             signals::listen().map_err(|e| Error(format!("cannot listen for stop signals: {e}")))?;
-        serve(credentials, SharedBrain::new(brain), settings, stop).await
+        let hangups =
+            signals::hangups().map_err(|e| Error(format!("cannot listen for SIGHUP: {e}")))?;
+        let metrics = Metrics::new();
+        let brain = SharedBrain::new(brain);
+        let reloads = tokio::spawn(reload::on_hangup(
+            settings.responses.clone(),
+            brain.clone(),
+            metrics.clone(),
+            hangups,
+            stop.clone(),
+        ));
+        let served = serve(credentials, brain, metrics, settings, stop).await;
+        reloads.abort();
+        served
     })
 }
 
-/// Serve Telegram until `stop` is raised: connect, introduce the bot, then poll or listen.
+/// Serve Telegram until `stop` is raised: connect, introduce the bot, then poll or listen;
+/// count in `metrics` and serve them on `settings.metrics_listen` if given.
 pub async fn serve(
     credentials: Credentials,
     brain: Arc<SharedBrain>,
+    metrics: Metrics,
     settings: Settings,
     stop: Stop,
 ) -> Result<(), Error> {
     let bot = bot::connect(&credentials, settings.limits)?;
     let content = brain.current();
+    metrics.content_loaded(content.version());
+    let monitoring = match settings.metrics_listen {
+        Some(addr) => Some(monitor::bind(addr).await?),
+        None => None,
+    };
     let me = tokio::select! {
-        me = bot::introduce(&bot, &content) => me?,
+        me = bot::introduce(&bot, &content, &metrics) => me?,
         () = stop.requested() => return Ok(()),
     };
     log::info!("content version {}", content.version());
     drop(content);
-    match settings.mode {
-        Mode::Polling => poll(bot, brain, stop).await,
-        Mode::Webhook(hook) => webhook::run(bot, me, brain, hook, stop).await,
+    let monitoring = monitoring
+        .map(|listener| tokio::spawn(monitor::serve(listener, metrics.clone(), stop.clone())));
+    let served = match settings.mode {
+        Mode::Polling => poll(bot, brain, metrics, stop).await,
+        Mode::Webhook(hook) => webhook::run(bot, me, brain, metrics, hook, stop).await,
+    };
+    if let Some(monitoring) = monitoring {
+        if served.is_ok() {
+            // Stopping: it finishes the scrapes in flight.
+            let _ = monitoring.await;
+        } else {
+            monitoring.abort();
+        }
     }
+    served
 }
 
 /// Long polling through teloxide's dispatcher (one worker per chat, so a chat's messages are
 /// answered in order). On `stop` the dispatcher stops polling, answers what it already has,
 /// and confirms the offset with Telegram so nothing is delivered twice after a restart.
-async fn poll(bot: TgBot, brain: Arc<SharedBrain>, stop: Stop) -> Result<(), Error> {
+async fn poll(
+    bot: TgBot,
+    brain: Arc<SharedBrain>,
+    metrics: Metrics,
+    stop: Stop,
+) -> Result<(), Error> {
     let listener = Polling::builder(bot.clone())
         .timeout(POLL_TIMEOUT)
         .delete_webhook()
         .await
         .build();
+    let recent = Arc::new(Recent::new());
+    let unhandled = metrics.clone();
+    let listener_metrics = metrics.clone();
     let mut dispatcher = Dispatcher::builder(bot, handlers::schema())
-        .dependencies(dptree::deps![brain])
-        .default_handler(|update| async move { handlers::log_unhandled(&update) })
+        .dependencies(dptree::deps![brain, metrics, recent])
+        .default_handler(move |update| {
+            let metrics = unhandled.clone();
+            async move { handlers::unhandled(&update, &metrics) }
+        })
         // Endpoints log their own failures with the update's kind and intent; this only
         // traces that the dispatcher saw one.
         .error_handler(Arc::new(|e: RequestError| async move {
@@ -162,8 +219,11 @@ async fn poll(bot: TgBot, brain: Arc<SharedBrain>, stop: Stop) -> Result<(), Err
         shut_down(&token).await;
     });
     log::info!("serving by long polling");
-    let listener_errors = Arc::new(|e: RequestError| async move {
-        log::warn!("getUpdates failed: {}", describe(&e));
+    let listener_errors = Arc::new(move |e: RequestError| {
+        listener_metrics.api_error("getUpdates", error_kind(&e));
+        async move {
+            log::warn!("getUpdates failed: {}", describe(&e));
+        }
     });
     let result = dispatcher
         .try_dispatch_with_listener(listener, listener_errors)

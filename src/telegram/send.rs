@@ -19,6 +19,7 @@ use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ReplyParameters};
 use teloxide::{ApiError, RequestError};
 
+use crate::metrics::Metrics;
 use crate::reply::{Button, Reply};
 use crate::telegram::TgBot;
 
@@ -38,17 +39,27 @@ pub const TOPIC_PREFIX: &str = "topic:";
 const CALLBACK_DATA_LIMIT: usize = 64;
 
 /// Run `call` until it succeeds, fails in a way a retry cannot fix, or [`ATTEMPTS`] tries are
-/// spent; log each retry (without data). `what` names the request in the log.
-pub async fn retrying<T, F, Fut>(what: &'static str, mut call: F) -> Result<T, RequestError>
+/// spent; log each retry (without data) and count each failed try and retry in `metrics`.
+/// `what` names the Bot API method, in the log and the metrics.
+pub async fn retrying<T, F, Fut>(
+    what: &'static str,
+    metrics: &Metrics,
+    mut call: F,
+) -> Result<T, RequestError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, RequestError>>,
 {
     let mut attempt = 1;
     loop {
-        match call().await {
+        let result = call().await;
+        if let Err(e) = &result {
+            metrics.api_error(what, error_kind(e));
+        }
+        match result {
             Ok(value) => return Ok(value),
             Err(e) if attempt < ATTEMPTS && is_retryable(&e) => {
+                metrics.api_retry(what);
                 let wait = backoff(&e, attempt);
                 log::warn!(
                     "{what} failed ({}); try {} of {ATTEMPTS} in {} ms",
@@ -75,6 +86,20 @@ pub fn is_retryable(e: &RequestError) -> bool {
         | RequestError::InvalidJson { .. } => true,
         RequestError::Api(ApiError::Unknown(description)) => is_server_error(description),
         RequestError::Api(_) | RequestError::MigrateToChatId(_) => false,
+    }
+}
+
+/// The kind of a failure, for `safeguard_api_errors_total`: one of
+/// [`crate::metrics::API_ERROR_KINDS`].
+pub fn error_kind(e: &RequestError) -> &'static str {
+    match e {
+        RequestError::RetryAfter(_) => "rate_limited",
+        RequestError::Network(_) | RequestError::Io(_) => "network",
+        RequestError::Api(ApiError::Unknown(description)) if is_server_error(description) => {
+            "server"
+        }
+        RequestError::Api(_) | RequestError::MigrateToChatId(_) => "refused",
+        RequestError::InvalidJson { .. } => "other",
     }
 }
 
@@ -166,13 +191,33 @@ fn telegram_button(button: &Button) -> Option<InlineKeyboardButton> {
 /// buttons, as an answer to `reply_to` if given (in groups, so the person sees what it answers).
 pub async fn send_reply(
     bot: &TgBot,
+    metrics: &Metrics,
     chat: ChatId,
     reply_to: Option<MessageId>,
     reply: &Reply,
 ) -> Result<Message, RequestError> {
-    let markup = keyboard(&reply.buttons);
-    retrying("sendMessage", || {
-        let mut request = bot.send_message(chat, reply.reply.clone());
+    send_text(
+        bot,
+        metrics,
+        chat,
+        reply_to,
+        &reply.reply,
+        keyboard(&reply.buttons),
+    )
+    .await
+}
+
+/// Send `text` to `chat` as plain text with `markup`, as an answer to `reply_to` if given.
+pub async fn send_text(
+    bot: &TgBot,
+    metrics: &Metrics,
+    chat: ChatId,
+    reply_to: Option<MessageId>,
+    text: &str,
+    markup: Option<InlineKeyboardMarkup>,
+) -> Result<Message, RequestError> {
+    retrying("sendMessage", metrics, || {
+        let mut request = bot.send_message(chat, text.to_owned());
         if let Some(markup) = &markup {
             request = request.reply_markup(markup.clone());
         }
@@ -228,25 +273,40 @@ mod tests {
     #[tokio::test]
     async fn retrying_stops_after_the_last_attempt() {
         let mut tries = 0;
-        let result: Result<(), _> = retrying("test", || {
+        let metrics = Metrics::new();
+        let result: Result<(), _> = retrying("sendMessage", &metrics, || {
             tries += 1;
             async { Err(RequestError::Io(Arc::new(std::io::Error::other("down")))) }
         })
         .await;
         assert!(result.is_err());
         assert_eq!(tries, ATTEMPTS);
+        let out = metrics.render();
+        let errors = format!(
+            r#"safeguard_api_errors_total{{kind="network",method="sendMessage"}} {ATTEMPTS}"#
+        );
+        assert!(out.contains(&errors), "{out}");
+        let retries = format!(
+            r#"safeguard_api_retries_total{{method="sendMessage"}} {}"#,
+            ATTEMPTS - 1
+        );
+        assert!(out.contains(&retries), "{out}");
     }
 
     #[tokio::test]
     async fn retrying_does_not_repeat_a_refusal() {
         let mut tries = 0;
-        let result: Result<(), _> = retrying("test", || {
+        let metrics = Metrics::new();
+        let result: Result<(), _> = retrying("sendMessage", &metrics, || {
             tries += 1;
             async { Err(RequestError::Api(ApiError::BotBlocked)) }
         })
         .await;
         assert!(result.is_err());
         assert_eq!(tries, 1);
+        assert!(metrics
+            .render()
+            .contains(r#"safeguard_api_errors_total{kind="refused",method="sendMessage"} 1"#));
     }
 
     #[test]

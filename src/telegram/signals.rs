@@ -7,7 +7,8 @@
 //! behind a long `retry_after`, say), the process exits anyway, so an orchestrator never has to
 //! escalate to SIGKILL.
 //!
-//! Other signals (SIGHUP for a content reload) are for other modules; this one only stops.
+//! SIGHUP asks for a content reload: [`hangups`] delivers each one to [`super::reload`]. Once
+//! it is listened for, a SIGHUP no longer ends the process (its default action).
 
 use std::time::Duration;
 
@@ -78,6 +79,42 @@ pub fn listen() -> std::io::Result<Stop> {
         std::process::exit(0);
     });
     Ok(stop)
+}
+
+/// SIGHUPs, as they arrive (a reload request). Several arriving while one is handled count as one.
+#[derive(Debug)]
+pub struct Hangups {
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+}
+
+/// Listen for SIGHUP from now on. Must be called inside a tokio runtime.
+pub fn hangups() -> std::io::Result<Hangups> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Hangups {
+            signal: signal(SignalKind::hangup())?,
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(Hangups {})
+    }
+}
+
+impl Hangups {
+    /// Wait for the next SIGHUP (forever where there is none).
+    pub async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            if self.signal.recv().await.is_none() {
+                std::future::pending::<()>().await;
+            }
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await;
+    }
 }
 
 #[cfg(unix)]

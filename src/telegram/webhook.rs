@@ -15,7 +15,8 @@
 //! Responses: 200 handled (or deliberately ignored); 401 without the right
 //! `X-Telegram-Bot-Api-Secret-Token`; 400 a body that is not an update; 413 a body over 1 MiB;
 //! 408 a body that does not arrive in time (see [`Limits`]); 503 the reply could not be sent for a reason a retry
-//! may fix, so Telegram delivers the update again. `GET /healthz` answers 200.
+//! may fix, so Telegram delivers the update again. `GET /healthz` answers 200, `GET /metrics`
+//! the counters ([`super::monitor`]).
 
 use std::net::SocketAddr;
 use std::ops::ControlFlow;
@@ -25,7 +26,7 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -39,7 +40,10 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use url::Url;
 
+use crate::forget::Recent;
+use crate::metrics::Metrics;
 use crate::telegram::handlers::{self, ALLOWED_UPDATES};
+use crate::telegram::monitor::{self, METRICS_PATH};
 use crate::telegram::send::{describe, is_retryable, retrying};
 use crate::telegram::signals::Stop;
 use crate::telegram::{Error, SharedBrain, TgBot};
@@ -148,18 +152,24 @@ pub struct Webhook {
     bot: TgBot,
     me: Me,
     brain: Arc<SharedBrain>,
+    metrics: Metrics,
+    recent: Arc<Recent>,
     secret: Arc<str>,
     handler: Arc<UpdateHandler<RequestError>>,
     limits: Limits,
 }
 
 impl Webhook {
-    /// A webhook answering with `handlers::schema()` as `me`, accepting only `secret`.
+    /// A webhook answering with `handlers::schema()` as `me`, accepting only `secret`, with
+    /// counters and a store of message ids of its own (see [`Webhook::with_metrics`] and
+    /// [`Webhook::with_recent`] to share them).
     pub fn new(bot: TgBot, me: Me, brain: Arc<SharedBrain>, secret: &str) -> Self {
         Self {
             bot,
             me,
             brain,
+            metrics: Metrics::new(),
+            recent: Arc::new(Recent::new()),
             secret: secret.into(),
             handler: Arc::new(handlers::schema()),
             limits: Limits::default(),
@@ -171,17 +181,29 @@ impl Webhook {
         Self { limits, ..self }
     }
 
+    /// The same webhook counting in `metrics` (also what its `/metrics` shows).
+    pub fn with_metrics(self, metrics: Metrics) -> Self {
+        Self { metrics, ..self }
+    }
+
+    /// The same webhook remembering message ids for `/forget` in `recent`.
+    pub fn with_recent(self, recent: Arc<Recent>) -> Self {
+        Self { recent, ..self }
+    }
+
     /// Answer one update through the handler tree; the status tells Telegram whether to
     /// deliver it again.
     pub async fn handle(&self, update: Update) -> StatusCode {
         if matches!(update.kind, UpdateKind::Error(_)) {
-            handlers::log_unhandled(&update);
+            handlers::unhandled(&update, &self.metrics);
             return StatusCode::OK;
         }
         let deps = dptree::deps![
             self.bot.clone(),
             self.me.clone(),
             self.brain.clone(),
+            self.metrics.clone(),
+            self.recent.clone(),
             update
         ];
         match self.handler.dispatch(deps).await {
@@ -189,29 +211,26 @@ impl Webhook {
             ControlFlow::Break(Err(e)) if is_retryable(&e) => StatusCode::SERVICE_UNAVAILABLE,
             ControlFlow::Break(Err(_)) => StatusCode::OK,
             ControlFlow::Continue(deps) => {
-                handlers::log_unhandled(&deps.get::<Update>());
+                handlers::unhandled(&deps.get::<Update>(), &self.metrics);
                 StatusCode::OK
             }
         }
     }
 }
 
-/// The routes: `POST <path>` for updates, `GET /healthz`. Other routes (metrics) can be merged
-/// into the returned router.
+/// The routes: `POST <path>` for updates, `GET /healthz` and `GET /metrics` (the webhook's
+/// counters).
 pub fn router(path: &str, hook: Webhook) -> Result<Router, Error> {
-    if !path.starts_with('/') || path == HEALTH_PATH {
+    if !path.starts_with('/') || path == HEALTH_PATH || path == METRICS_PATH {
         return Err(Error(format!(
-            "the webhook URL's path must start with / and not be {HEALTH_PATH}"
+            "the webhook URL's path must start with / and not be {HEALTH_PATH} or {METRICS_PATH}"
         )));
     }
+    let monitoring = monitor::router(hook.metrics.clone());
     Ok(Router::new()
         .route(path, post(on_update))
-        .route(HEALTH_PATH, get(healthz))
-        .with_state(hook))
-}
-
-async fn healthz() -> &'static str {
-    "ok"
+        .with_state(hook)
+        .merge(monitoring))
 }
 
 async fn on_update(State(hook): State<Webhook>, headers: HeaderMap, body: Body) -> StatusCode {
@@ -276,8 +295,8 @@ fn secret_matches(given: Option<&[u8]>, secret: &str) -> bool {
 
 /// Register the webhook with Telegram (URL, secret, the update kinds handled), retried a few
 /// times; pending updates are kept.
-pub async fn register(bot: &TgBot, settings: &Settings) -> Result<(), Error> {
-    retrying("setWebhook", || {
+pub async fn register(bot: &TgBot, settings: &Settings, metrics: &Metrics) -> Result<(), Error> {
+    retrying("setWebhook", metrics, || {
         bot.set_webhook(settings.url.clone())
             .secret_token(settings.secret.clone())
             .allowed_updates(ALLOWED_UPDATES.to_vec())
@@ -293,17 +312,18 @@ pub async fn run(
     bot: TgBot,
     me: Me,
     brain: Arc<SharedBrain>,
+    metrics: Metrics,
     settings: Settings,
     stop: Stop,
 ) -> Result<(), Error> {
     let listener = TcpListener::bind(settings.listen)
         .await
         .map_err(|e| Error(format!("cannot listen on {}: {e}", settings.listen)))?;
-    let app = router(
-        settings.url.path(),
-        Webhook::new(bot.clone(), me, brain, &settings.secret),
-    )?;
-    register(&bot, &settings).await?;
+    let hook = Webhook::new(bot.clone(), me, brain, &settings.secret)
+        .with_metrics(metrics.clone())
+        .with_recent(Arc::new(Recent::new()));
+    let app = router(settings.url.path(), hook)?;
+    register(&bot, &settings, &metrics).await?;
     log::info!("serving by webhook on {}", settings.listen);
     serve(listener, app, Limits::default(), stop).await;
     Ok(())
@@ -312,6 +332,9 @@ pub async fn run(
 /// Serve `app` on `listener` until `stop`, then finish the requests in flight. `limits` sets
 /// the header timeout and the connection cap (the body limits are the [`Webhook`]'s).
 pub async fn serve(listener: TcpListener, app: Router, limits: Limits, stop: Stop) {
+    let name = listener
+        .local_addr()
+        .map_or_else(|_| "listener".to_owned(), |a| a.to_string());
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let mut http = http1::Builder::new();
@@ -332,7 +355,7 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits, stop: Sto
         let stream = match accepted {
             Ok((stream, _)) => stream,
             Err(e) => {
-                log::warn!("webhook: accept failed: {:?}", e.kind());
+                log::warn!("{name}: accept failed: {:?}", e.kind());
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
@@ -343,16 +366,13 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits, stop: Sto
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(e) = connection.await {
-                log::debug!(
-                    "webhook: connection closed early (timeout: {})",
-                    e.is_timeout()
-                );
+                log::debug!("connection closed early (timeout: {})", e.is_timeout());
             }
             drop(slot);
         });
     }
     drop(listener);
-    log::info!("webhook: no longer accepting; finishing requests in flight");
+    log::info!("{name}: no longer accepting; finishing requests in flight");
     graceful.shutdown().await;
 }
 

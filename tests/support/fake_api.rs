@@ -3,9 +3,11 @@
 //! It serves queued updates through `getUpdates` (honouring `offset`, `limit`, and the long-poll
 //! `timeout`, capped short so tests stay fast), records every call, and answers `getMe`,
 //! `sendMessage`, `answerCallbackQuery`, `setMyCommands`, `setWebhook` (recording the secret),
-//! `deleteWebhook`, `getWebhookInfo`, `deleteMessage` and `getFile` (recorded so a test can
-//! prove it never happens). Faults can be queued per method: a 429 with `retry_after`, or a
-//! connection dropped before the request is processed (so a retry is the right answer).
+//! `deleteWebhook`, `getWebhookInfo`, `deleteMessage` and `deleteMessages` (recording what was
+//! deleted in which chat; more than 100 ids is refused, as Telegram does) and `getFile`
+//! (recorded so a test can prove it never happens). Faults can be queued per method: a 429 with
+//! `retry_after`, a connection dropped before the request is processed (so a retry is the right
+//! answer), or a refusal (400).
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -39,6 +41,8 @@ pub enum Fault {
     RetryAfter(u32),
     /// The connection breaks before a response arrives; the request is not processed.
     Drop,
+    /// HTTP 400 with a description Telegram might give; not worth retrying.
+    Refuse,
 }
 
 /// One request the bot made.
@@ -59,6 +63,8 @@ pub struct Call {
 pub struct Sent {
     /// Target chat.
     pub chat_id: i64,
+    /// The id the fake gave the message.
+    pub message_id: i64,
     /// The text.
     pub text: String,
     /// The whole request body (parse_mode, reply_markup, reply_parameters...).
@@ -79,6 +85,7 @@ struct Inner {
     next_message_id: i64,
     webhook_url: Option<String>,
     webhook_secret: Option<String>,
+    deleted: Vec<(i64, i64)>,
 }
 
 struct Shared {
@@ -201,6 +208,23 @@ impl FakeApi {
         self.shared.lock().served.clone()
     }
 
+    /// Every message deleted, as `(chat, message id)`, in the order asked.
+    pub fn deleted(&self) -> Vec<(i64, i64)> {
+        self.shared.lock().deleted.clone()
+    }
+
+    /// The ids of the messages deleted in `chat`, sorted.
+    pub fn deleted_in(&self, chat: i64) -> Vec<i64> {
+        let mut ids: Vec<i64> = self
+            .deleted()
+            .into_iter()
+            .filter(|(c, _)| *c == chat)
+            .map(|(_, id)| id)
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
     /// The secret the bot registered with `setWebhook`, if it did.
     pub fn webhook_secret(&self) -> Option<String> {
         self.shared.lock().webhook_secret.clone()
@@ -258,6 +282,13 @@ async fn api(
             )
         }
         Some(Fault::Drop) => return dropped_connection(),
+        Some(Fault::Refuse) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "Bad Request: refused by the fake",
+                None,
+            )
+        }
         None => {}
     }
     match method.as_str() {
@@ -278,7 +309,8 @@ async fn api(
             let url = shared.lock().webhook_url.clone().unwrap_or_default();
             ok(json!({ "url": url, "has_custom_certificate": false, "pending_update_count": 0 }))
         }
-        "answercallbackquery" | "setmycommands" | "deletemessage" => ok(json!(true)),
+        "deletemessage" | "deletemessages" => delete_messages(&shared, &body),
+        "answercallbackquery" | "setmycommands" => ok(json!(true)),
         "getfile" => ok(json!({
             "file_id": body["file_id"], "file_unique_id": "unique", "file_size": 1, "file_path": "photos/file_0.jpg"
         })),
@@ -354,6 +386,28 @@ async fn get_updates(shared: &Shared, body: &Value) -> Response {
     }
 }
 
+/// `deleteMessage` (`message_id`) or `deleteMessages` (`message_ids`, 1 to 100 of them).
+fn delete_messages(shared: &Shared, body: &Value) -> Response {
+    let chat_id = body["chat_id"].as_i64().unwrap_or_default();
+    let ids: Vec<i64> = match (body["message_id"].as_i64(), body["message_ids"].as_array()) {
+        (Some(id), _) => vec![id],
+        (None, Some(ids)) => ids.iter().filter_map(Value::as_i64).collect(),
+        (None, None) => Vec::new(),
+    };
+    if ids.is_empty() || ids.len() > 100 {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "Bad Request: between 1 and 100 message identifiers must be specified",
+            None,
+        );
+    }
+    let mut inner = shared.lock();
+    inner
+        .deleted
+        .extend(ids.into_iter().map(|id| (chat_id, id)));
+    ok(json!(true))
+}
+
 fn send_message(shared: &Shared, body: Value) -> Value {
     let chat_id = body["chat_id"].as_i64().unwrap_or_default();
     let text = body["text"].as_str().unwrap_or_default().to_owned();
@@ -362,6 +416,7 @@ fn send_message(shared: &Shared, body: Value) -> Value {
     inner.next_message_id += 1;
     inner.sent.push(Sent {
         chat_id,
+        message_id,
         text: text.clone(),
         body,
         at: Instant::now(),

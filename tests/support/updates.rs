@@ -225,6 +225,21 @@ pub fn button_press(chat: i64, data: &str) -> Value {
     } })
 }
 
+/// A press of an inline button carrying `data`, on the bot's message `on` in a private chat.
+pub fn button_press_on(chat: i64, data: &str, on: i64) -> Value {
+    let mut update = button_press(chat, data);
+    update["callback_query"]["message"]["message_id"] = json!(on);
+    update
+}
+
+/// The id of the message an update carries (`message`, `edited_message`, `channel_post`).
+pub fn message_id_of(update: &Value) -> i64 {
+    ["message", "edited_message", "channel_post"]
+        .iter()
+        .find_map(|kind| update[kind]["message_id"].as_i64())
+        .expect("the update carries a message")
+}
+
 /// An edit of a text message in a private chat.
 pub fn edited_text(chat: i64, text: &str) -> Value {
     let mut m = message(private_chat(chat), user(chat), json!({ "text": text }));
