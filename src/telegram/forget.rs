@@ -142,4 +142,22 @@ mod tests {
         assert!(NOTE_BUTTON_DATA.len() <= 64);
         assert!(COMMAND.bytes().all(|b| b.is_ascii_lowercase()));
     }
+
+    /// The privacy reply (in `responses/`) must state what this module keeps, and for how long.
+    #[test]
+    fn the_privacy_reply_states_what_forget_keeps() {
+        let brain = crate::Brain::embedded().expect("the shipped content loads");
+        let privacy = brain.respond(crate::Input::Command("privacy")).reply;
+        let hours = crate::forget::DELETABLE_FOR.as_secs() / 3600;
+        for fact in [
+            "/forget".to_owned(),
+            format!("{hours} hours"),
+            "in memory only".to_owned(),
+            "not what the messages say".to_owned(),
+            "In group chats it holds none".to_owned(),
+            "Nothing about you is kept on disk".to_owned(),
+        ] {
+            assert!(privacy.contains(&fact), "{fact:?} missing from:\n{privacy}");
+        }
+    }
 }
