@@ -231,7 +231,7 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
 }
 
 /// `safeguard-bot telegram`: check the token before anything else (the commonest mistake), then
-/// load the content and serve until SIGINT or SIGTERM.
+/// load the content (once SIGHUP is handled) and serve until SIGINT or SIGTERM.
 fn telegram(responses: &Option<PathBuf>, args: TelegramArgs) -> Result<i32, Failure> {
     use crate::telegram::{bot, webhook, Credentials, Mode, Settings};
     let failure = |e: crate::telegram::Error| Failure(e.0);
@@ -244,7 +244,6 @@ fn telegram(responses: &Option<PathBuf>, args: TelegramArgs) -> Result<i32, Fail
         }),
         _ => Mode::Polling,
     };
-    let brain = load_brain(responses)?;
     let limits = bot::limits(
         args.max_messages_per_second,
         args.max_messages_per_chat_per_second,
@@ -257,7 +256,8 @@ fn telegram(responses: &Option<PathBuf>, args: TelegramArgs) -> Result<i32, Fail
         metrics_listen: args.metrics_listen,
         responses: responses.clone(),
     };
-    crate::telegram::run(credentials, brain, settings).map_err(failure)?;
+    let load = || load_brain(responses).map_err(|Failure(e)| crate::telegram::Error(e));
+    crate::telegram::run(credentials, load, settings).map_err(failure)?;
     Ok(0)
 }
 

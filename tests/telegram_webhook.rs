@@ -214,6 +214,22 @@ async fn the_webhook_listener_serves_the_counters_without_user_data() {
 }
 
 #[tokio::test]
+async fn forget_through_the_webhook_deletes_what_this_listener_served() {
+    let l = Listener::start(Limits::default()).await;
+    let chat = u::private_chat_id(9);
+    let text = u::private_text(chat, "hello");
+    let forget = u::private_command(chat, "/forget");
+    let ids = [u::message_id_of(&text), u::message_id_of(&forget)];
+    assert_eq!(l.post_update(Some(SECRET), text).await, 200);
+    let reply = l.fake.sent_to(chat)[0].message_id;
+    assert_eq!(l.post_update(Some(SECRET), forget).await, 200);
+    let mut expected = vec![ids[0], ids[1], reply];
+    expected.sort_unstable();
+    assert_eq!(l.fake.deleted_in(chat), expected);
+    assert_eq!(l.fake.sent_to(chat).len(), 2, "the reply, then the note");
+}
+
+#[tokio::test]
 async fn the_webhook_path_cannot_hide_the_metrics_or_the_health_check() {
     let l = Listener::start(Limits::default()).await;
     let credentials = Credentials {

@@ -118,9 +118,18 @@ pub struct Settings {
     pub responses: Option<PathBuf>,
 }
 
-/// Serve Telegram until SIGINT or SIGTERM, on a runtime of its own, reloading the content on
-/// SIGHUP. Returns once every reply in flight is sent (or the grace period is over).
-pub fn run(credentials: Credentials, brain: Brain, settings: Settings) -> Result<(), Error> {
+/// Serve Telegram until SIGINT or SIGTERM, on a runtime of its own, with the brain `load`
+/// returns, reloading the content on SIGHUP. Returns once every reply in flight is sent (or the
+/// grace period is over).
+///
+/// The signals are listened for before `load` runs: a SIGHUP (`systemctl reload`) that arrives
+/// while the content is still being compiled must not end the process, which is what SIGHUP
+/// does by default.
+pub fn run(
+    credentials: Credentials,
+    load: impl FnOnce() -> Result<Brain, Error>,
+    settings: Settings,
+) -> Result<(), Error> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -130,6 +139,8 @@ pub fn run(credentials: Credentials, brain: Brain, settings: Settings) -> Result
             signals::listen().map_err(|e| Error(format!("cannot listen for stop signals: {e}")))?;
         let hangups =
             signals::hangups().map_err(|e| Error(format!("cannot listen for SIGHUP: {e}")))?;
+        // The async tasks so far (the signal listeners) run on the worker threads meanwhile.
+        let brain = load()?;
         let metrics = Metrics::new();
         let brain = SharedBrain::new(brain);
         let reloads = tokio::spawn(reload::on_hangup(
