@@ -8,7 +8,8 @@
 //! expired ids are swept and, if that is not enough, the chats idle longest are dropped until a
 //! tenth of the room is free. Nothing is written to disk.
 //!
-//! Memory: about 24 bytes an id plus about 100 bytes a chat, so under 40 MB when full.
+//! Memory: 24 bytes an id (up to twice that while a chat's queue has grown but not filled) plus
+//! about 50 bytes a chat: under 64 MB when full.
 //! Cost: a mutex and a hash lookup per message; a full sweep (sorting the chats by last use)
 //! happens at most once per tenth of the room filled, so it is amortised.
 
