@@ -176,8 +176,9 @@ pub async fn serve(
         me = bot::introduce(&bot, &content, &metrics) => me?,
         () = stop.requested() => return Ok(()),
     };
-    log::info!("content version {}", content.version());
     drop(content);
+    // A SIGHUP during start-up may have swapped the content meanwhile: say what serves now.
+    log::info!("content version {}", brain.current().version());
     let monitoring = monitoring
         .map(|listener| tokio::spawn(monitor::serve(listener, metrics.clone(), stop.clone())));
     let served = match settings.mode {
