@@ -236,6 +236,7 @@ mod tests {
             typo_min_len: 4,
             typo_two_edits_len: 8,
             confident_score: 2,
+            groups: vec![],
         };
         Lexicon::new(&def, vocab.iter().copied(), danger.iter().copied())
     }
