@@ -328,14 +328,28 @@ impl Content {
 struct Locator<'a> {
     file: Arc<str>,
     text: &'a str,
+    /// Byte offset of every line break, so that a line number is a binary search rather
+    /// than a count from the start of the file for every string (which made loading the
+    /// table quadratic in its size).
+    breaks: Vec<usize>,
 }
 
-impl Locator<'_> {
+impl<'a> Locator<'a> {
+    fn new(file: Arc<str>, text: &'a str) -> Self {
+        let breaks = text
+            .bytes()
+            .enumerate()
+            .filter(|&(_, b)| b == b'\n')
+            .map(|(i, _)| i)
+            .collect();
+        Locator { file, text, breaks }
+    }
+
     fn loc(&self, offset: usize) -> Loc {
-        let upto = &self.text[..offset.min(self.text.len())];
+        let offset = offset.min(self.text.len());
         Loc {
             file: self.file.clone(),
-            line: upto.bytes().filter(|&b| b == b'\n').count() + 1,
+            line: self.breaks.partition_point(|&b| b < offset) + 1,
         }
     }
 
@@ -365,10 +379,7 @@ fn parse_file<'a, T: DeserializeOwned>(
     problems: &mut Vec<Problem>,
 ) -> Option<(T, Locator<'a>)> {
     let (name, text) = sources.get(index);
-    let locator = Locator {
-        file: name.clone(),
-        text,
-    };
+    let locator = Locator::new(name.clone(), text);
     match toml::from_str::<T>(text) {
         Ok(value) => Some((value, locator)),
         Err(e) => {
