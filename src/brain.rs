@@ -107,7 +107,7 @@ impl Brain {
         let matcher = Matcher::build(&content)
             .map_err(|p| problems.extend(p))
             .ok();
-        let lexicon = build_lexicon(&content);
+        let lexicon = Lexicon::from_content(&content);
         let danger_line = render(&content.messages.danger_line, &content, "danger_line")
             .map_err(|p| problems.push(p))
             .unwrap_or_default();
@@ -397,27 +397,6 @@ fn specific_answers<'a>(answers: &'a [(Vec<usize>, String)], found: &[bool]) -> 
         })
         .map(|(_, text)| text.as_str())
         .collect()
-}
-
-fn build_lexicon(content: &Content) -> Lexicon {
-    let words = |intents: &mut dyn Iterator<Item = &Intent>| -> Vec<String> {
-        intents
-            .flat_map(|i| i.examples.iter())
-            .flat_map(|e| {
-                fold(&e.value)
-                    .split(' ')
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>()
-            })
-            .collect()
-    };
-    let vocabulary = words(&mut content.intents.iter());
-    let danger = words(&mut content.intents.iter().filter(|i| i.danger));
-    Lexicon::new(
-        &content.lexicon,
-        vocabulary.iter().map(String::as_str),
-        danger.iter().map(String::as_str),
-    )
 }
 
 fn compile_topic(

@@ -19,13 +19,14 @@ use std::borrow::Cow;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::content::LexiconDef;
+use crate::content::{Content, LexiconDef};
 
 /// Compiled word rules; built once per content load, then read-only.
 #[derive(Debug, Clone)]
 pub struct Lexicon {
-    textspeak: FxHashMap<String, String>,
-    known: FxHashSet<String>,
+    /// Every word with a rule, so that the common case is one lookup per word: `Some` for
+    /// textspeak (its standard form), `None` for a known word, kept as typed.
+    words: FxHashMap<String, Option<String>>,
     targets: Vec<Target>,
     deletes: FxHashMap<String, Vec<u32>>,
     negations: FxHashSet<String>,
@@ -48,14 +49,8 @@ impl Lexicon {
         vocabulary: impl IntoIterator<Item = &'a str>,
         danger_words: impl IntoIterator<Item = &'a str>,
     ) -> Self {
-        let textspeak = def
-            .textspeak
-            .iter()
-            .map(|(from, to)| (from.value.clone(), crate::normalize::fold(to)))
-            .collect();
         let mut lexicon = Lexicon {
-            textspeak,
-            known: FxHashSet::default(),
+            words: FxHashMap::default(),
             targets: Vec::new(),
             deletes: FxHashMap::default(),
             negations: def.negations.iter().cloned().collect(),
@@ -64,7 +59,9 @@ impl Lexicon {
             two_edits_len: def.typo_two_edits_len.max(def.typo_min_len),
         };
         let danger: FxHashSet<&str> = danger_words.into_iter().collect();
-        lexicon.known.extend(def.known_words.iter().cloned());
+        lexicon
+            .words
+            .extend(def.known_words.iter().map(|w| (w.clone(), None)));
         let mut words: Vec<&str> = vocabulary
             .into_iter()
             .chain(def.domain_words.iter().map(String::as_str))
@@ -73,12 +70,44 @@ impl Lexicon {
         words.sort_unstable();
         words.dedup();
         for word in words {
-            lexicon.known.insert(word.to_owned());
+            lexicon.words.insert(word.to_owned(), None);
             if word.len() >= lexicon.min_len && word.bytes().all(|b| b.is_ascii_lowercase()) {
                 lexicon.add_target(word, danger.contains(word));
             }
         }
+        // Textspeak wins over a known word of the same spelling.
+        for (from, to) in &def.textspeak {
+            lexicon
+                .words
+                .insert(from.value.clone(), Some(crate::normalize::fold(to)));
+        }
         lexicon
+    }
+
+    /// The rules of a whole content version: `lexicon.toml`, every word of every example as
+    /// the vocabulary, and the words of the danger intents' examples as danger words.
+    pub fn from_content(content: &Content) -> Self {
+        let words = |danger_only: bool| -> Vec<String> {
+            content
+                .intents
+                .iter()
+                .filter(|i| i.danger || !danger_only)
+                .flat_map(|i| i.examples.iter())
+                .flat_map(|e| {
+                    crate::normalize::fold(&e.value)
+                        .split(' ')
+                        .map(str::to_owned)
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        let vocabulary = words(false);
+        let danger = words(true);
+        Lexicon::new(
+            &content.lexicon,
+            vocabulary.iter().map(String::as_str),
+            danger.iter().map(String::as_str),
+        )
     }
 
     fn add_target(&mut self, word: &str, danger: bool) {
@@ -88,28 +117,39 @@ impl Lexicon {
             danger,
         });
         self.deletes.entry(word.to_owned()).or_default().push(id);
-        for variant in deletions(word, 2) {
-            self.deletes.entry(variant).or_default().push(id);
-        }
+        let deletes = &mut self.deletes;
+        for_each_deletion(word, 2, &mut Vec::new(), |variant| {
+            // A word with a doubled letter yields some variants twice; keep one entry.
+            match deletes.get_mut(variant) {
+                Some(ids) if ids.last() == Some(&id) => {}
+                Some(ids) => ids.push(id),
+                None => {
+                    deletes.insert(variant.to_owned(), vec![id]);
+                }
+            }
+        });
     }
 
     /// Rewrite folded text word by word: textspeak first, then typo correction. Returns the
     /// input unchanged (no allocation) when no word needed either.
     pub fn rewrite<'t>(&self, folded: &'t str) -> Cow<'t, str> {
         let mut out: Option<String> = None;
-        for (i, word) in folded.split(' ').enumerate() {
+        let mut start: usize = 0;
+        for word in folded.split(' ') {
             let replacement = self.replace_word(word);
-            if let (None, Some(_)) = (&out, &replacement) {
+            if out.is_none() && replacement.is_some() {
+                // Everything before this word, as it was.
                 let mut s = String::with_capacity(folded.len() + 16);
-                s.push_str(&folded.split(' ').take(i).collect::<Vec<_>>().join(" "));
+                s.push_str(&folded[..start.saturating_sub(1)]);
                 out = Some(s);
             }
             if let Some(s) = out.as_mut() {
                 if !s.is_empty() {
                     s.push(' ');
                 }
-                s.push_str(replacement.as_deref().unwrap_or(word));
+                s.push_str(replacement.unwrap_or(word));
             }
+            start += word.len() + 1;
         }
         match out {
             Some(s) => Cow::Owned(s),
@@ -118,37 +158,44 @@ impl Lexicon {
     }
 
     /// The standard form of one word, or `None` to keep it as typed.
-    fn replace_word(&self, word: &str) -> Option<String> {
-        if let Some(standard) = self.textspeak.get(word) {
-            return Some(standard.clone());
+    fn replace_word(&self, word: &str) -> Option<&str> {
+        match self.words.get(word) {
+            Some(Some(standard)) => Some(standard),
+            Some(None) => None,
+            None if word.len() < self.min_len || !word.bytes().all(|b| b.is_ascii_lowercase()) => {
+                None
+            }
+            None => self.correct(word),
         }
-        if word.len() < self.min_len
-            || self.known.contains(word)
-            || !word.bytes().all(|b| b.is_ascii_lowercase())
-        {
-            return None;
-        }
-        self.correct(word).map(str::to_owned)
     }
 
     /// The known word a typo most likely meant: a danger word within reach first, then the
-    /// fewest edits, then the longest shared beginning; `None` when nothing is close enough.
+    /// fewest edits, then the longest shared beginning; `None` when nothing is close enough
+    /// (and for words that are not plain ASCII, which no known word is near in this sense).
+    ///
+    /// Cost: one hash lookup per deletion variant of `word` (about n, or n²/2 for words of
+    /// `typo_two_edits_len` letters or more), reusing one buffer; an edit distance per
+    /// candidate found.
     pub fn correct(&self, word: &str) -> Option<&str> {
+        if !word.is_ascii() {
+            return None;
+        }
         let max = if word.len() >= self.two_edits_len {
             2
         } else {
             1
         };
         let mut best: Option<(bool, usize, usize, u32)> = None;
-        let mut seen: FxHashSet<u32> = FxHashSet::default();
-        for variant in std::iter::once(word.to_owned()).chain(deletions(word, max)) {
-            let Some(ids) = self.deletes.get(&variant) else {
-                continue;
+        let mut seen: Vec<u32> = Vec::new();
+        let mut consider = |variant: &str| {
+            let Some(ids) = self.deletes.get(variant) else {
+                return;
             };
             for &id in ids {
-                if !seen.insert(id) {
+                if seen.contains(&id) {
                     continue;
                 }
+                seen.push(id);
                 let target = &self.targets[id as usize];
                 let distance = strsim::damerau_levenshtein(word, &target.word);
                 if distance > max {
@@ -160,7 +207,9 @@ impl Lexicon {
                     best = Some(rank);
                 }
             }
-        }
+        };
+        consider(word);
+        for_each_deletion(word, max, &mut Vec::with_capacity(word.len()), consider);
         best.map(|(_, _, _, inv_id)| self.targets[(u32::MAX - inv_id) as usize].word.as_str())
     }
 
@@ -176,28 +225,36 @@ impl Lexicon {
     }
 }
 
-/// Every string made by deleting up to `max` characters from `word` (not `word` itself).
-fn deletions(word: &str, max: usize) -> Vec<String> {
-    let mut seen: FxHashSet<String> = FxHashSet::default();
-    let mut frontier = vec![word.to_owned()];
-    for _ in 0..max {
-        let mut next = Vec::new();
-        for w in &frontier {
-            for i in 0..w.len() {
-                if w.len() <= 1 {
-                    break;
-                }
-                let mut v = String::with_capacity(w.len() - 1);
-                v.push_str(&w[..i]);
-                v.push_str(&w[i + 1..]);
-                if seen.insert(v.clone()) {
-                    next.push(v);
-                }
+/// Call `f` with every string made by deleting one, or (for `max` 2) two, bytes of the ASCII
+/// `word`. A variant can come more than once (deleting either "l" of "kill"); callers
+/// tolerate that. `buf` is reused so that no variant allocates.
+fn for_each_deletion(word: &str, max: usize, buf: &mut Vec<u8>, mut f: impl FnMut(&str)) {
+    debug_assert!(word.is_ascii());
+    let bytes = word.as_bytes();
+    let n = bytes.len();
+    if n <= 1 || !word.is_ascii() {
+        return;
+    }
+    let emit = |buf: &[u8], f: &mut dyn FnMut(&str)| {
+        if let Ok(s) = std::str::from_utf8(buf) {
+            f(s);
+        }
+    };
+    for i in 0..n {
+        buf.clear();
+        buf.extend_from_slice(&bytes[..i]);
+        buf.extend_from_slice(&bytes[i + 1..]);
+        emit(buf, &mut f);
+        if max >= 2 && n > 2 {
+            for j in i + 1..n {
+                buf.clear();
+                buf.extend_from_slice(&bytes[..i]);
+                buf.extend_from_slice(&bytes[i + 1..j]);
+                buf.extend_from_slice(&bytes[j + 1..]);
+                emit(buf, &mut f);
             }
         }
-        frontier = next;
     }
-    seen.into_iter().collect()
 }
 
 fn common_prefix(a: &str, b: &str) -> usize {
