@@ -4,10 +4,12 @@
 //! [`normalize`] folds text, [`lexicon`] applies word rules, [`matcher`] scores the intent
 //! table in one pass, [`brain`] decides and builds the [`reply`]. [`content`] reads
 //! `responses/` and [`check`] validates it. The doors onto the brain are [`console`] (the
-//! terminal chat) and [`cli`] (`ask`, `classify`, `check`, `eval`).
+//! terminal chat) and [`cli`] (`ask`, `classify`, `check`, `eval`); [`classify`] is the batch
+//! engine behind `classify`.
 
 pub mod brain;
 pub mod check;
+pub mod classify;
 pub mod cli;
 pub mod console;
 pub mod content;
