@@ -46,9 +46,9 @@ use regex_automata::hybrid::dfa::{Cache, OverlappingState, DFA};
 use regex_automata::meta;
 use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::pool::Pool;
-use regex_automata::{Input, MatchKind};
+use regex_automata::{Anchored, Input, MatchKind, PatternID};
 use regex_syntax::ast::{self, Ast, ClassAsciiKind, ClassSetItem};
-use regex_syntax::hir::{Class, Hir, HirKind};
+use regex_syntax::hir::{Class, ClassBytes, ClassBytesRange, Hir, HirKind, Repetition};
 
 use crate::content::{Content, Text};
 use crate::lexicon::Lexicon;
@@ -62,6 +62,9 @@ pub const SIZE_LIMIT: usize = 64 << 20;
 /// Most memory the lazy DFA of the parts automaton may use as a cache of its states. It grows
 /// only as states are needed; the shipped table settles at a few MiB.
 pub const DFA_CACHE_LIMIT: usize = 16 << 20;
+
+/// Most memory the lazy DFA that checks the order of parts may use for its states.
+pub const CHAIN_CACHE_LIMIT: usize = 4 << 20;
 
 /// Weight of a pattern that is a clear sign of its intent.
 pub const PATTERN_WEIGHT: u32 = 2;
@@ -145,19 +148,34 @@ pub struct Matcher {
 
 type ScratchFn = Box<dyn Fn() -> Scratch + Send + Sync + UnwindSafe + RefUnwindSafe>;
 
-/// The parts automaton (a lazy DFA, searched in overlapping mode so every part that occurs
-/// is reported) and a pool of per-thread search state, so that scanning needs no lock and no
-/// allocation once warm.
+/// The automata over the parts and a pool of per-thread search state, so that scanning
+/// needs no lock and no allocation once warm.
 struct Parts {
-    dfa: Arc<DFA>,
+    automata: Arc<Automata>,
     pool: Pool<Scratch, ScratchFn>,
 }
 
-/// What one scan needs besides the automaton: the lazy DFA's cache of states, which parts
-/// were seen, and which patterns to check.
+/// The two lazy DFAs of a table.
+#[derive(Debug)]
+struct Automata {
+    /// Every distinct part, searched in overlapping mode so that every part that occurs is
+    /// reported, with where it ends.
+    parts: DFA,
+    /// For the parts that follow a gap in a chainable alternative, `(?s:.)*?` then the part,
+    /// one pattern each, searched anchored at a point and for one pattern only: the earliest
+    /// end of that part among its matches that start there or later. `None` when no
+    /// alternative needs it.
+    chain: Option<DFA>,
+    /// Part index to its pattern in `chain`, or `u32::MAX`.
+    chain_of: Vec<u32>,
+}
+
+/// What one scan needs besides the automata: their caches of states, which parts were seen,
+/// where each first ended, and which patterns to check.
 #[derive(Debug)]
 struct Scratch {
     cache: Cache,
+    chain_cache: Option<Cache>,
     seen: Vec<u64>,
     /// Per part seen in this scan, where its earliest match ends.
     first_end: Vec<usize>,
@@ -165,28 +183,32 @@ struct Scratch {
 }
 
 impl Parts {
-    fn new(dfa: Arc<DFA>) -> Self {
-        let for_pool = Arc::clone(&dfa);
-        let create: ScratchFn = Box::new(move || Scratch {
-            cache: for_pool.create_cache(),
-            seen: vec![0; for_pool.pattern_len().div_ceil(64)],
-            first_end: vec![0; for_pool.pattern_len()],
-            candidates: Vec::new(),
+    fn new(automata: Arc<Automata>) -> Self {
+        let for_pool = Arc::clone(&automata);
+        let create: ScratchFn = Box::new(move || {
+            let parts = for_pool.parts.pattern_len();
+            Scratch {
+                cache: for_pool.parts.create_cache(),
+                chain_cache: for_pool.chain.as_ref().map(DFA::create_cache),
+                seen: vec![0; parts.div_ceil(64)],
+                first_end: vec![0; parts],
+                candidates: Vec::new(),
+            }
         });
         Parts {
-            dfa,
+            automata,
             pool: Pool::new(create),
         }
     }
 
     fn len(&self) -> usize {
-        self.dfa.pattern_len()
+        self.automata.parts.pattern_len()
     }
 }
 
 impl Clone for Parts {
     fn clone(&self) -> Self {
-        Parts::new(Arc::clone(&self.dfa))
+        Parts::new(Arc::clone(&self.automata))
     }
 }
 
@@ -214,47 +236,40 @@ impl Scan {
     }
 }
 
-/// Searches with the parts automaton from a point in the text on, to check that the parts of
-/// a chainable alternative occur one after another.
-struct PartSearch<'a> {
-    dfa: &'a DFA,
-    cache: &'a mut Cache,
+/// Checks that the parts of a chainable alternative occur one after another.
+struct InOrder<'a> {
+    automata: &'a Automata,
+    cache: Option<&'a mut Cache>,
     text: &'a str,
 }
 
-impl PartSearch<'_> {
+impl InOrder<'_> {
     /// True when `parts` occur in order without overlapping: the first part's earliest end
     /// (from the main scan), then the earliest end of the next part among its matches that
     /// start there or later, and so on. Taking the earliest end at each step loses nothing,
-    /// so this is exactly "the parts joined by `.*` match". Each step scans only the rest of
-    /// the text, with the bytes before it as context for `\b`.
-    fn in_order(&mut self, parts: &[u32], first_end: &[usize]) -> bool {
+    /// so this is exactly "the parts joined by `.*` match". `None` if the chain automaton
+    /// could not answer (it is built never to give up): then the whole regex decides.
+    fn check(&mut self, parts: &[u32], first_end: &[usize]) -> Option<bool> {
         let Some((&first, rest)) = parts.split_first() else {
-            return true;
+            return Some(true);
         };
         let mut at = first_end[first as usize];
         for &part in rest {
-            let input = Input::new(self.text).range(at..);
-            let mut state = OverlappingState::start();
-            loop {
-                if self
-                    .dfa
-                    .try_search_overlapping_fwd(self.cache, &input, &mut state)
-                    .is_err()
-                {
-                    return false;
-                }
-                match state.get_match() {
-                    None => return false,
-                    Some(m) if m.pattern().as_usize() == part as usize => {
-                        at = m.offset();
-                        break;
-                    }
-                    Some(_) => {}
-                }
+            let (Some(chain), Some(cache)) = (&self.automata.chain, self.cache.as_deref_mut())
+            else {
+                return None;
+            };
+            let pid = PatternID::new(self.automata.chain_of[part as usize] as usize).ok()?;
+            let input = Input::new(self.text)
+                .range(at..)
+                .anchored(Anchored::Pattern(pid))
+                .earliest(true);
+            match chain.try_search_fwd(cache, &input).ok()? {
+                Some(end) => at = end.offset(),
+                None => return Some(false),
             }
         }
-        true
+        Some(true)
     }
 }
 
@@ -381,6 +396,53 @@ impl Matcher {
             )
             .build_from_nfa(nfa)
             .map_err(|e| located(&e.to_string()))?;
+        let mut chain_of = vec![u32::MAX; parts.len()];
+        let mut chain_hirs = Vec::new();
+        for alternative in patterns.iter().flat_map(|p| &p.alternatives) {
+            if !alternative.chainable {
+                continue;
+            }
+            for &part in alternative.parts.iter().skip(1) {
+                if chain_of[part as usize] == u32::MAX {
+                    chain_of[part as usize] = chain_hirs.len() as u32;
+                    chain_hirs.push(Hir::concat(vec![
+                        Hir::repetition(Repetition {
+                            min: 0,
+                            max: None,
+                            greedy: false,
+                            sub: Box::new(Hir::class(Class::Bytes(ClassBytes::new([
+                                ClassBytesRange::new(0, 255),
+                            ])))),
+                        }),
+                        parts[part as usize].clone(),
+                    ]));
+                }
+            }
+        }
+        let chain = if chain_hirs.is_empty() {
+            None
+        } else {
+            let nfa = thompson::Compiler::new()
+                .configure(
+                    thompson::Config::new()
+                        .utf8(false)
+                        .shrink(false)
+                        .which_captures(WhichCaptures::None)
+                        .nfa_size_limit(Some(SIZE_LIMIT)),
+                )
+                .build_many_from_hir(&chain_hirs)
+                .map_err(|e| located(&e.to_string()))?;
+            let dfa = DFA::builder()
+                .configure(
+                    DFA::config()
+                        .match_kind(MatchKind::All)
+                        .starts_for_each_pattern(true)
+                        .cache_capacity(CHAIN_CACHE_LIMIT),
+                )
+                .build_from_nfa(nfa)
+                .map_err(|e| located(&e.to_string()))?;
+            Some(dfa)
+        };
         let mut first_part_of = vec![Vec::new(); parts.len()];
         let mut always = Vec::new();
         for (i, p) in patterns.iter().enumerate() {
@@ -395,7 +457,11 @@ impl Matcher {
             list.dedup();
         }
         Ok(Matcher {
-            parts: Parts::new(Arc::new(dfa)),
+            parts: Parts::new(Arc::new(Automata {
+                parts: dfa,
+                chain,
+                chain_of,
+            })),
             patterns,
             first_part_of,
             always,
@@ -424,6 +490,7 @@ impl Matcher {
         let mut guard = self.parts.pool.get();
         let Scratch {
             cache,
+            chain_cache,
             seen,
             first_end,
             candidates,
@@ -437,7 +504,8 @@ impl Matcher {
         loop {
             if self
                 .parts
-                .dfa
+                .automata
+                .parts
                 .try_search_overlapping_fwd(cache, &input, &mut state)
                 .is_err()
             {
@@ -470,9 +538,9 @@ impl Matcher {
         candidates.sort_unstable();
         candidates.dedup();
         let has_newline = text.contains('\n');
-        let mut search = PartSearch {
-            dfa: &self.parts.dfa,
-            cache,
+        let mut in_order = InOrder {
+            automata: &self.parts.automata,
+            cache: chain_cache.as_mut(),
             text,
         };
         for &index in candidates.iter() {
@@ -487,13 +555,17 @@ impl Matcher {
                 if !occurred {
                     continue;
                 }
-                if alternative.chainable && (alternative.crosses_newline || !has_newline) {
-                    if search.in_order(&alternative.parts, first_end) {
+                let chained = (alternative.chainable
+                    && (alternative.crosses_newline || !has_newline))
+                    .then(|| in_order.check(&alternative.parts, first_end))
+                    .flatten();
+                match chained {
+                    Some(true) => {
                         matched = true;
                         break;
                     }
-                } else {
-                    needs_full = true;
+                    Some(false) => {}
+                    None => needs_full = true,
                 }
             }
             let counts = if pattern.negatable {
