@@ -33,6 +33,10 @@ pub struct Lexicon {
     negation_window: usize,
     min_len: usize,
     two_edits_len: usize,
+    /// Length of the longest word a typo can be corrected to. A longer word is more edits
+    /// away from every target than its length difference, so it is never looked at: without
+    /// this bound a single 100,000-letter "word" would cost n² deletion variants of n bytes.
+    longest_target: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +61,7 @@ impl Lexicon {
             negation_window: def.negation_window,
             min_len: def.typo_min_len.max(3),
             two_edits_len: def.typo_two_edits_len.max(def.typo_min_len),
+            longest_target: 0,
         };
         let danger: FxHashSet<&str> = danger_words.into_iter().collect();
         lexicon
@@ -112,6 +117,7 @@ impl Lexicon {
 
     fn add_target(&mut self, word: &str, danger: bool) {
         let id = self.targets.len() as u32;
+        self.longest_target = self.longest_target.max(word.len());
         self.targets.push(Target {
             word: word.to_owned(),
             danger,
@@ -185,6 +191,9 @@ impl Lexicon {
         } else {
             1
         };
+        if word.len() > self.longest_target + max {
+            return None;
+        }
         let mut best: Option<(bool, usize, usize, u32)> = None;
         let mut seen: Vec<u32> = Vec::new();
         let mut consider = |variant: &str| {
@@ -325,6 +334,24 @@ mod tests {
         assert_eq!(l.correct("hurtng"), Some("hurting"));
         let l = lexicon(&[], &["kiss"], &["kill"]);
         assert_eq!(l.correct("kils"), Some("kill"));
+    }
+
+    #[test]
+    fn a_very_long_word_is_left_alone_at_once() {
+        let l = lexicon(&[], &["report", "sexting"], &[]);
+        let word = "r".repeat(100_000);
+        let started = std::time::Instant::now();
+        assert_eq!(l.rewrite(&word), word.as_str());
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        assert_eq!(l.correct("reportxxx"), None, "three edits away");
+        assert_eq!(l.correct("reportxx"), Some("report"), "two edits away");
+    }
+
+    #[test]
+    fn correcting_a_non_ascii_word_finds_nothing_and_does_not_panic() {
+        let l = lexicon(&[], &["report"], &[]);
+        assert_eq!(l.correct("repört"), None);
+        assert_eq!(l.correct("ééééé"), None);
     }
 
     #[test]
