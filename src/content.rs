@@ -52,6 +52,23 @@ impl Sources {
         Sources { files }
     }
 
+    /// Content given as text, one string per file of [`FILES`] in that order, named as in
+    /// the built-in folder (`responses/intents.toml`...). For tests and fuzzing, which make
+    /// content without writing a folder.
+    pub fn from_texts(texts: [String; 6]) -> Self {
+        let files = FILES
+            .iter()
+            .zip(texts)
+            .map(|(name, text)| (Arc::from(format!("responses/{name}")), text))
+            .collect();
+        Sources { files }
+    }
+
+    /// `(display name, text)` of each file, in the order of [`FILES`].
+    pub fn files(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.files.iter().map(|(name, text)| (&**name, text.as_str()))
+    }
+
     /// Read every file of a content folder; a missing or unreadable file is one problem.
     pub fn read_dir(dir: &Path) -> Result<Self, Problem> {
         let mut files = Vec::with_capacity(FILES.len());
