@@ -224,13 +224,18 @@ impl Lexicon {
 
     /// True when one of the `negation_window` words before byte `start` of `text` is a
     /// negation ("not", "never"...), so the match at `start` is said not to be the case.
+    ///
+    /// `start` is a byte offset and need not fall on a character boundary (a pattern with a
+    /// byte class can match inside a letter of unfolded text); a word cut in two is simply
+    /// not a negation.
     pub fn is_negated(&self, text: &str, start: usize) -> bool {
-        text[..start]
-            .split(' ')
+        let before = &text.as_bytes()[..start.min(text.len())];
+        before
+            .split(|&b| b == b' ')
             .rev()
             .filter(|w| !w.is_empty())
             .take(self.negation_window)
-            .any(|w| self.negations.contains(w))
+            .any(|w| std::str::from_utf8(w).is_ok_and(|w| self.negations.contains(w)))
     }
 }
 
@@ -352,6 +357,14 @@ mod tests {
         let l = lexicon(&[], &["report"], &[]);
         assert_eq!(l.correct("repört"), None);
         assert_eq!(l.correct("ééééé"), None);
+    }
+
+    #[test]
+    fn negation_before_a_match_inside_a_letter_does_not_panic() {
+        let l = lexicon(&[], &[], &[]);
+        let text = "not abcéabc";
+        assert!(l.is_negated(text, 8));
+        assert!(!l.is_negated("abcéabc", 4));
     }
 
     #[test]
