@@ -121,3 +121,16 @@ pub fn dev_messages() -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// Add `pattern` as the first pattern of the first intent (emergency) of a copied folder;
+/// returns its line in `intents.toml`.
+pub fn insert_pattern(dir: &Path, pattern: &str) -> usize {
+    let old = read(dir, "intents.toml");
+    let list = old.find("\npatterns = [\n").expect("a patterns list") + "\npatterns = [\n".len();
+    write(
+        dir,
+        "intents.toml",
+        &format!("{}  '{pattern}',\n{}", &old[..list], &old[list..]),
+    );
+    line_of(&old, list)
+}
