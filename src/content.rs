@@ -66,7 +66,9 @@ impl Sources {
 
     /// `(display name, text)` of each file, in the order of [`FILES`].
     pub fn files(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.files.iter().map(|(name, text)| (&**name, text.as_str()))
+        self.files
+            .iter()
+            .map(|(name, text)| (&**name, text.as_str()))
     }
 
     /// Read every file of a content folder; a missing or unreadable file is one problem.
