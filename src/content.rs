@@ -55,7 +55,7 @@ impl Sources {
     /// Content given as text, one string per file of [`FILES`] in that order, named as in
     /// the built-in folder (`responses/intents.toml`...). For tests and fuzzing, which make
     /// content without writing a folder.
-    pub fn from_texts(texts: [String; 6]) -> Self {
+    pub fn from_texts(texts: [String; FILES.len()]) -> Self {
         let files = FILES
             .iter()
             .zip(texts)

@@ -24,9 +24,8 @@ use crate::content::{Content, LexiconDef};
 /// Compiled word rules; built once per content load, then read-only.
 #[derive(Debug, Clone)]
 pub struct Lexicon {
-    /// Every word with a rule, so that the common case is one lookup per word: `Some` for
-    /// textspeak (its standard form), `None` for a known word, kept as typed.
-    words: FxHashMap<String, Option<String>>,
+    textspeak: FxHashMap<String, String>,
+    known: FxHashSet<String>,
     targets: Vec<Target>,
     deletes: FxHashMap<String, Vec<u32>>,
     negations: FxHashSet<String>,
@@ -53,8 +52,14 @@ impl Lexicon {
         vocabulary: impl IntoIterator<Item = &'a str>,
         danger_words: impl IntoIterator<Item = &'a str>,
     ) -> Self {
+        let textspeak = def
+            .textspeak
+            .iter()
+            .map(|(from, to)| (from.value.clone(), crate::normalize::fold(to)))
+            .collect();
         let mut lexicon = Lexicon {
-            words: FxHashMap::default(),
+            textspeak,
+            known: FxHashSet::default(),
             targets: Vec::new(),
             deletes: FxHashMap::default(),
             negations: def.negations.iter().cloned().collect(),
@@ -64,9 +69,7 @@ impl Lexicon {
             longest_target: 0,
         };
         let danger: FxHashSet<&str> = danger_words.into_iter().collect();
-        lexicon
-            .words
-            .extend(def.known_words.iter().map(|w| (w.clone(), None)));
+        lexicon.known.extend(def.known_words.iter().cloned());
         let mut words: Vec<&str> = vocabulary
             .into_iter()
             .chain(def.domain_words.iter().map(String::as_str))
@@ -75,16 +78,10 @@ impl Lexicon {
         words.sort_unstable();
         words.dedup();
         for word in words {
-            lexicon.words.insert(word.to_owned(), None);
+            lexicon.known.insert(word.to_owned());
             if word.len() >= lexicon.min_len && word.bytes().all(|b| b.is_ascii_lowercase()) {
                 lexicon.add_target(word, danger.contains(word));
             }
-        }
-        // Textspeak wins over a known word of the same spelling.
-        for (from, to) in &def.textspeak {
-            lexicon
-                .words
-                .insert(from.value.clone(), Some(crate::normalize::fold(to)));
         }
         lexicon
     }
@@ -165,14 +162,16 @@ impl Lexicon {
 
     /// The standard form of one word, or `None` to keep it as typed.
     fn replace_word(&self, word: &str) -> Option<&str> {
-        match self.words.get(word) {
-            Some(Some(standard)) => Some(standard),
-            Some(None) => None,
-            None if word.len() < self.min_len || !word.bytes().all(|b| b.is_ascii_lowercase()) => {
-                None
-            }
-            None => self.correct(word),
+        if let Some(standard) = self.textspeak.get(word) {
+            return Some(standard);
         }
+        if word.len() < self.min_len
+            || self.known.contains(word)
+            || !word.bytes().all(|b| b.is_ascii_lowercase())
+        {
+            return None;
+        }
+        self.correct(word)
     }
 
     /// The known word a typo most likely meant: a danger word within reach first, then the

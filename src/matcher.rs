@@ -26,11 +26,9 @@
 //!
 //! # Case
 //!
-//! Patterns are case-insensitive, as operators expect. Folded text has no capitals, so a
-//! pattern with no capital letter and no `i` flag is translated case-sensitively, which gives
-//! the same matches on lower-case text and keeps the automaton small and quick to build; the
-//! few others are translated case-insensitively. [`Matcher::scan`] lower-cases any capitals
-//! in its input first, so the result is the same for any input.
+//! Folded text is lower case, so patterns are matched case-sensitively, as written (lower
+//! case, which `check` asks for): the automaton is smaller and quicker to build than a
+//! case-insensitive one.
 //!
 //! Cost: one linear scan of the message for the whole table; then, only for patterns whose
 //! parts all occurred, one search per pattern; and, only when a negatable intent matched, one
@@ -47,7 +45,6 @@ use regex_automata::meta;
 use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::pool::Pool;
 use regex_automata::{Anchored, Input, MatchKind, PatternID};
-use regex_syntax::ast::{self, Ast, ClassAsciiKind, ClassSetItem};
 use regex_syntax::hir::{Class, ClassBytes, ClassBytesRange, Hir, HirKind, Repetition};
 
 use crate::content::{Content, Text};
@@ -138,10 +135,6 @@ pub struct Matcher {
     first_part_of: Vec<Vec<u32>>,
     /// Patterns with an alternative that has no parts at all (such as `.*`): always checked.
     always: Vec<u32>,
-    /// Capitals in the input are lowered before the scan. False only when a pattern uses the
-    /// `i` flag, which can make a pattern case-sensitive; then every pattern is translated
-    /// case-insensitively and the input is scanned as given.
-    lowercase_input: bool,
     intents: usize,
     entities: usize,
 }
@@ -313,33 +306,19 @@ impl Matcher {
             Owner::Entity(e) => content.entities[e].id.value.as_str(),
         };
         let mut problems = Vec::new();
-        let mut asts = Vec::with_capacity(table.len());
-        for (text, owner, _) in &table {
-            match ast::parse::Parser::new().parse(&text.value) {
-                Ok(ast) => asts.push(ast),
-                Err(e) => problems.push(syntax_problem(text, owner_name(*owner), e.into())),
-            }
-        }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        let cases: Vec<CaseUse> = asts.iter().map(case_use).collect();
-        let lowercase_input = !cases.contains(&CaseUse::Flag);
         let mut parts: Vec<Hir> = Vec::new();
         let mut part_ids: HashMap<String, u32> = HashMap::new();
         let mut patterns = Vec::with_capacity(table.len());
-        for (((text, owner, negatable), ast), case) in table.iter().zip(&asts).zip(&cases) {
-            let case_insensitive = !lowercase_input || *case != CaseUse::None;
-            let hir = match regex_syntax::hir::translate::TranslatorBuilder::new()
+        for (text, owner, negatable) in &table {
+            let hir = match regex_syntax::ParserBuilder::new()
                 .unicode(false)
                 .utf8(false)
-                .case_insensitive(case_insensitive)
                 .build()
-                .translate(&text.value, ast)
+                .parse(&text.value)
             {
                 Ok(hir) => hir,
                 Err(e) => {
-                    problems.push(syntax_problem(text, owner_name(*owner), e.into()));
+                    problems.push(syntax_problem(text, owner_name(*owner), e));
                     continue;
                 }
             };
@@ -465,7 +444,6 @@ impl Matcher {
             patterns,
             first_part_of,
             always,
-            lowercase_input,
             intents: content.intents.len(),
             entities: content.entities.len(),
         })
@@ -473,16 +451,6 @@ impl Matcher {
 
     /// Score every intent and find every entity in `text` (folded and rewritten).
     pub fn scan(&self, text: &str, lexicon: &Lexicon) -> Scan {
-        // Negation is judged on the words as given, as the reference does; lowering ASCII
-        // keeps every byte offset, so match positions carry over.
-        let given = text;
-        let lowered;
-        let text = if self.lowercase_input && text.bytes().any(|b| b.is_ascii_uppercase()) {
-            lowered = text.to_ascii_lowercase();
-            lowered.as_str()
-        } else {
-            text
-        };
         let mut scan = Scan {
             scores: vec![0; self.intents],
             entities: vec![false; self.entities],
@@ -529,7 +497,7 @@ impl Matcher {
             // should it ever, every pattern is tried on its own regex instead.
             drop(guard);
             for pattern in &self.patterns {
-                if self.full_match(pattern, text, given, lexicon) {
+                if self.full_match(pattern, text, lexicon) {
                     scan.add(pattern.owner);
                 }
             }
@@ -570,9 +538,9 @@ impl Matcher {
             }
             let counts = if pattern.negatable {
                 // Where each match starts matters (to look for a negation before it).
-                (matched || needs_full) && self.full_match(pattern, text, given, lexicon)
+                (matched || needs_full) && self.full_match(pattern, text, lexicon)
             } else {
-                matched || needs_full && self.full_match(pattern, text, given, lexicon)
+                matched || needs_full && self.full_match(pattern, text, lexicon)
             };
             if counts {
                 scan.add(pattern.owner);
@@ -582,15 +550,15 @@ impl Matcher {
     }
 
     /// Whether the whole pattern, as its own regex, counts in `text`: it matches, and, for a
-    /// negatable intent, at least one of its matches is not negated in `given`.
-    fn full_match(&self, pattern: &Pattern, text: &str, given: &str, lexicon: &Lexicon) -> bool {
+    /// negatable intent, at least one of its matches is not negated.
+    fn full_match(&self, pattern: &Pattern, text: &str, lexicon: &Lexicon) -> bool {
         let Some(full) = pattern.full() else {
             // Cannot happen (see Pattern::full); count it rather than lose a match.
             return true;
         };
         if pattern.negatable {
             full.find_iter(text.as_bytes())
-                .any(|m| !lexicon.is_negated(given, m.start()))
+                .any(|m| !lexicon.is_negated(text, m.start()))
         } else {
             full.is_match(text.as_bytes())
         }
@@ -683,91 +651,6 @@ impl NaiveMatcher {
     pub fn is_empty(&self) -> bool {
         self.patterns.is_empty()
     }
-}
-
-/// How a pattern depends on letter case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CaseUse {
-    /// Only lower-case letters (or classes that treat both cases alike): translating it
-    /// case-sensitively gives the same matches on lower-case text.
-    None,
-    /// It names a capital letter, or a class that tells the cases apart (`[[:upper:]]`, a
-    /// negated class inside another): translate it case-insensitively.
-    Letters,
-    /// It sets or clears the `i` flag itself.
-    Flag,
-}
-
-/// Walk a parsed pattern for anything that makes case-sensitive translation differ from
-/// case-insensitive translation on lower-case text.
-fn case_use(pattern: &Ast) -> CaseUse {
-    struct Walk {
-        found: CaseUse,
-        bracket_depth: usize,
-    }
-    impl Walk {
-        fn note(&mut self, found: CaseUse) {
-            if found == CaseUse::Flag || self.found == CaseUse::None {
-                self.found = found;
-            }
-        }
-        fn flags(&mut self, flags: &ast::Flags) {
-            if flags.flag_state(ast::Flag::CaseInsensitive).is_some() {
-                self.note(CaseUse::Flag);
-            }
-        }
-    }
-    impl ast::Visitor for &mut Walk {
-        type Output = ();
-        type Err = ();
-        fn finish(self) -> Result<(), ()> {
-            Ok(())
-        }
-        fn visit_pre(&mut self, ast: &Ast) -> Result<(), ()> {
-            match ast {
-                Ast::Flags(set) => self.flags(&set.flags),
-                Ast::Group(group) => {
-                    if let ast::GroupKind::NonCapturing(flags) = &group.kind {
-                        self.flags(flags);
-                    }
-                }
-                Ast::Literal(l) if l.c.is_ascii_uppercase() => self.note(CaseUse::Letters),
-                Ast::ClassUnicode(_) => self.note(CaseUse::Letters),
-                Ast::ClassBracketed(_) => self.bracket_depth += 1,
-                _ => {}
-            }
-            Ok(())
-        }
-        fn visit_post(&mut self, ast: &Ast) -> Result<(), ()> {
-            if let Ast::ClassBracketed(_) = ast {
-                self.bracket_depth -= 1;
-            }
-            Ok(())
-        }
-        fn visit_class_set_item_pre(&mut self, item: &ClassSetItem) -> Result<(), ()> {
-            let letters = match item {
-                ClassSetItem::Literal(l) => l.c.is_ascii_uppercase(),
-                ClassSetItem::Range(r) => r.start.c <= 'Z' && r.end.c >= 'A',
-                ClassSetItem::Ascii(a) => {
-                    matches!(a.kind, ClassAsciiKind::Upper | ClassAsciiKind::Lower)
-                }
-                ClassSetItem::Unicode(_) => true,
-                // A negated class inside another turns case folding inside out.
-                ClassSetItem::Bracketed(b) => b.negated && self.bracket_depth >= 1,
-                _ => false,
-            };
-            if letters {
-                self.note(CaseUse::Letters);
-            }
-            Ok(())
-        }
-    }
-    let mut walk = Walk {
-        found: CaseUse::None,
-        bracket_depth: 0,
-    };
-    let _ = ast::visit(pattern, &mut walk);
-    walk.found
 }
 
 /// One alternative of a pattern as cut: its parts, and what the gaps between them allow.
@@ -876,7 +759,6 @@ fn syntax_problem(text: &Text, owner: &str, e: regex_syntax::Error) -> Problem {
 fn compile_one(pattern: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(pattern)
         .unicode(false)
-        .case_insensitive(true)
         .size_limit(SIZE_LIMIT)
         .dfa_size_limit(SIZE_LIMIT)
         .build()

@@ -5,9 +5,8 @@
 mod common;
 
 use common::{brain, content, danger_line, phone, web};
-use safeguard_bot::brain::{Understanding, FALLBACK};
+use safeguard_bot::brain::FALLBACK;
 use safeguard_bot::check::INTENT_IDS;
-use safeguard_bot::matcher::Scan;
 use safeguard_bot::{Button, Input, Kind};
 
 /// Every failure at once, so one run shows the operator the whole list.
@@ -217,16 +216,11 @@ fn fallback_reply_lists_helplines() {
 fn did_you_mean_reply_lists_helplines_and_the_candidates() {
     let ids: Vec<&str> = brain().intent_ids().collect();
     let position = |id: &str| ids.iter().position(|&x| x == id).expect("known id");
-    let ranked = vec![position("sexting_law"), position("sexting_risks")];
-    let understanding = Understanding {
-        scan: Scan {
-            scores: vec![1; ids.len()],
-            entities: vec![false; content().entities.len()],
-        },
-        ranked,
-        kind: Kind::DidYouMean,
-        confidence: 0.5,
-    };
+    // An understanding as the brain makes it, turned into a "did you mean" for two topics.
+    let mut understanding = brain().understand("is sexting illegal");
+    understanding.ranked = vec![position("sexting_law"), position("sexting_risks")];
+    understanding.kind = Kind::DidYouMean;
+    understanding.confidence = 0.5;
     let reply = brain().reply_to(&understanding);
     assert_eq!(reply.kind, Kind::DidYouMean);
     assert_eq!(

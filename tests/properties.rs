@@ -220,7 +220,7 @@ fn edited_sources() -> impl Strategy<Value = Sources> {
         for (file, edit) in &edits {
             apply(&mut texts[*file], edit);
         }
-        let texts: [String; 6] = texts.try_into().expect("six files");
+        let texts: [String; FILES.len()] = texts.try_into().expect("one text per file");
         Sources::from_texts(texts)
     })
 }

@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
         .collect();
     let file = usize::from(which) % texts.len();
     texts[file] = String::from_utf8_lossy(rest).into_owned();
-    let sources = Sources::from_texts(texts.try_into().expect("six files"));
+    let sources = Sources::from_texts(texts.try_into().expect("one text per file"));
     let names: Vec<String> = sources.files().map(|(n, _)| n.to_owned()).collect();
     let named = |problems: &[safeguard_bot::problem::Problem]| {
         assert!(!problems.is_empty());
