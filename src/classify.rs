@@ -38,7 +38,7 @@ const MAX_WORKERS: usize = 4;
 /// closes the pipe early (`| head`) ends the run quietly.
 ///
 /// With more than one CPU available to the process, batches of lines are answered on worker
-/// threads (one per CPU, up to [`MAX_WORKERS`]) and written in input order; `taskset -c 0`
+/// threads (one per CPU, up to four) and written in input order; `taskset -c 0`
 /// or a one-CPU container runs it on the calling thread alone.
 pub fn run(brain: &Brain, input: impl BufRead, output: impl Write) -> io::Result<()> {
     let workers = std::thread::available_parallelism()

@@ -14,15 +14,20 @@
 //!
 //! 1. Each pattern is cut at its top-level unbounded gaps (`.*`, `.+`, `[^x]*` and the like:
 //!    a repetition without upper bound of a class that matches a space) into parts, and one
-//!    multi-pattern automaton (the engine under [`regex::bytes::RegexSet`]) is built over the
-//!    distinct parts of the whole table. One scan of the message says which parts occur.
+//!    multi-pattern lazy DFA (`regex-automata`, the engine under [`regex::bytes::RegexSet`])
+//!    is built over the distinct parts of the whole table. One overlapping scan of the message
+//!    says which parts occur and where each first ends.
 //! 2. A pattern that is a single part matched when its part did. A pattern cut into parts can
 //!    only match if every part of one of its alternatives occurred, so only those few
-//!    candidates are confirmed, each by its own regex (compiled on first use).
+//!    candidates are checked further. Where the gaps are plain `.*`, the alternative matches
+//!    exactly when its parts occur in order, which a second lazy DFA confirms with one
+//!    anchored search per part (`InOrder`). Other gaps, and negatable intents (which need
+//!    where each match starts), are decided by the pattern's own regex, compiled on first use.
 //!
 //! The answer is the same as matching every pattern alone: step 1 is a necessary condition
-//! (whenever `a.*b` matches, `a` and `b` occur), and step 2 decides with the full pattern. The
-//! `matcher_equivalence` test holds it to [`NaiveMatcher`], the pattern-by-pattern reference.
+//! (whenever `a.*b` matches, `a` and `b` occur), and step 2 decides exactly. The
+//! `matcher_equivalence` tests and the `respond_bytes` fuzz target hold it to [`NaiveMatcher`],
+//! the pattern-by-pattern reference.
 //!
 //! # Case
 //!
@@ -30,10 +35,13 @@
 //! case, which `check` asks for): the automaton is smaller and quicker to build than a
 //! case-insensitive one.
 //!
-//! Cost: one linear scan of the message for the whole table; then, only for patterns whose
-//! parts all occurred, one search per pattern; and, only when a negatable intent matched, one
-//! search per matching pattern of that intent to look for a negation. Building compiles the
-//! parts automaton (milliseconds); the per-pattern regexes are compiled when first needed.
+//! Cost: one linear scan of the message for the whole table; then, only for alternatives whose
+//! parts all occurred, one short anchored search per further part (or one search with the
+//! pattern's regex); and, only when a negatable intent matched, one search per matching
+//! pattern of that intent to look for a negation. Never worse than linear in the message for
+//! a given table: the lazy DFAs never give up, they clear their cache and go on. Building
+//! compiles the two automata (about 10 ms for the shipped table); the per-pattern regexes are
+//! compiled when first needed.
 
 use std::collections::HashMap;
 use std::panic::{RefUnwindSafe, UnwindSafe};
@@ -51,9 +59,9 @@ use crate::content::{Content, Text};
 use crate::lexicon::Lexicon;
 use crate::problem::Problem;
 
-/// Compiled size limit for the whole set. Generous for a hand-written table (the shipped one
-/// uses a small fraction); a table that needs more has a pattern that explodes (such as
-/// `(a|b){5000}`) and `check` reports it.
+/// Compiled size limit of each automaton (and of each pattern on its own). Generous for a
+/// hand-written table (the shipped one uses a small fraction); a table that needs more has a
+/// pattern that explodes (such as `(a|b){5000}`) and `check` reports it with its line.
 pub const SIZE_LIMIT: usize = 64 << 20;
 
 /// Most memory the lazy DFA of the parts automaton may use as a cache of its states. It grows
@@ -116,9 +124,9 @@ impl Pattern {
 struct Alternative {
     parts: Vec<u32>,
     /// Every gap cut out is a plain `.*` (no minimum, any byte but perhaps a line break), so
-    /// the alternative matches exactly when its parts occur one after another: checked with
-    /// the parts automaton itself (see [`Matcher::in_order`]). A single part with no gap is
-    /// the simplest case: it matched when it occurred.
+    /// the alternative matches exactly when its parts occur one after another, which
+    /// `InOrder` checks. A single part with no gap is the simplest case: it matched when it
+    /// occurred.
     chainable: bool,
     /// Its gaps also cross line breaks (or it has none), so the chain check holds even on
     /// text with a `\n` (folded text never has one).
