@@ -24,7 +24,7 @@ use crate::lexicon::Lexicon;
 use crate::matcher::{Matcher, Scan};
 use crate::normalize::fold;
 use crate::problem::Problem;
-use crate::reply::{render, Button, Kind, Reply, MEDIA};
+use crate::reply::{render, Button, Kind, Reply, ReplyParts, MEDIA};
 
 /// The id of the intent that answers when nothing else does (a DESIGN.md contract id).
 pub const FALLBACK: &str = "fallback";
@@ -69,6 +69,8 @@ struct Topic {
     commands: Vec<String>,
     reply: String,
     buttons: Vec<Button>,
+    /// The button that opens this topic, offered under other replies.
+    button: Button,
     /// `(entity indexes that must all be found, rendered answer)`.
     answers: Vec<(Vec<usize>, String)>,
 }
@@ -109,7 +111,7 @@ impl Brain {
         let matcher = Matcher::build(&content)
             .map_err(|p| problems.extend(p))
             .ok();
-        let lexicon = build_lexicon(&content);
+        let lexicon = Lexicon::from_content(&content);
         let danger_line = render(&content.messages.danger_line, &content, "danger_line")
             .map_err(|p| problems.push(p))
             .unwrap_or_default();
@@ -196,10 +198,17 @@ impl Brain {
 
     /// The reply to one input. Never fails: anything not understood gets the fallback.
     pub fn respond(&self, input: Input<'_>) -> Reply {
+        self.respond_parts(input).to_reply()
+    }
+
+    /// The reply to one input as borrowed pieces of the brain's texts: what [`Brain::respond`]
+    /// returns, without copying a kilobyte of text and the buttons for every message. For a
+    /// door that writes each reply out once (`classify`).
+    pub fn respond_parts(&self, input: Input<'_>) -> ReplyParts<'_> {
         match input {
             Input::Text(text) => {
                 let understanding = self.understand(text);
-                self.reply_to(&understanding)
+                self.reply_parts(&understanding)
             }
             Input::Command(name) => {
                 let name = name.to_ascii_lowercase();
@@ -212,9 +221,9 @@ impl Brain {
                 Some(i) => self.answer(i, &[], 1.0),
                 None => self.answer(self.fallback, &[], 0.0),
             },
-            Input::Media => Reply {
-                intent: MEDIA.to_owned(),
-                reply: self.media.clone(),
+            Input::Media => ReplyParts {
+                intent: MEDIA,
+                text: vec![&self.media],
                 buttons: Vec::new(),
                 kind: Kind::Answer,
                 confidence: 1.0,
@@ -280,33 +289,32 @@ impl Brain {
 
     /// Turn an understanding into the reply a person sees.
     pub fn reply_to(&self, u: &Understanding) -> Reply {
+        self.reply_parts(u).to_reply()
+    }
+
+    /// [`Brain::reply_to`] as borrowed pieces (see [`Brain::respond_parts`]).
+    pub fn reply_parts(&self, u: &Understanding) -> ReplyParts<'_> {
         match u.kind {
             Kind::Answer => {
                 let mut reply = self.answer(u.ranked[0], &u.scan.entities, u.confidence);
                 if self.topics[u.ranked[0]].danger {
                     // Danger answered first; what else they asked about is one tap away.
                     if let Some(&next) = u.ranked.iter().find(|&&i| !self.topics[i].danger) {
-                        if let Some(b) = self.topic_button(&self.topics[next].id) {
-                            reply.buttons.insert(0, b);
-                        }
+                        reply.buttons.insert(0, &self.topics[next].button);
                     }
                 }
                 reply
             }
-            Kind::DidYouMean => Reply {
-                intent: self.topics[u.ranked[0]].id.clone(),
-                reply: format!("{}\n\n{}", self.did_you_mean, self.did_you_mean_footer),
-                buttons: u
-                    .ranked
-                    .iter()
-                    .filter_map(|&i| self.topic_button(&self.topics[i].id))
-                    .collect(),
+            Kind::DidYouMean => ReplyParts {
+                intent: &self.topics[u.ranked[0]].id,
+                text: vec![&self.did_you_mean, &self.did_you_mean_footer],
+                buttons: u.ranked.iter().map(|&i| &self.topics[i].button).collect(),
                 kind: Kind::DidYouMean,
                 confidence: u.confidence,
                 candidates: u
                     .ranked
                     .iter()
-                    .map(|&i| self.topics[i].id.clone())
+                    .map(|&i| self.topics[i].id.as_str())
                     .collect(),
             },
             Kind::Fallback => {
@@ -318,21 +326,14 @@ impl Brain {
     }
 
     /// The reply of intent `i`, led by any answers to the entities found.
-    fn answer(&self, i: usize, entities: &[bool], confidence: f32) -> Reply {
+    fn answer(&self, i: usize, entities: &[bool], confidence: f32) -> ReplyParts<'_> {
         let topic = &self.topics[i];
-        let specific = specific_answers(&topic.answers, entities);
-        let reply = if specific.is_empty() {
-            topic.reply.clone()
-        } else {
-            let mut text = specific.join("\n\n");
-            text.push_str("\n\n");
-            text.push_str(&topic.reply);
-            text
-        };
-        Reply {
-            intent: topic.id.clone(),
-            reply,
-            buttons: topic.buttons.clone(),
+        let mut text = specific_answers(&topic.answers, entities);
+        text.push(&topic.reply);
+        ReplyParts {
+            intent: &topic.id,
+            text,
+            buttons: topic.buttons.iter().collect(),
             kind: if i == self.fallback {
                 Kind::Fallback
             } else {
@@ -452,27 +453,6 @@ fn specific_answers<'a>(answers: &'a [(Vec<usize>, String)], found: &[bool]) -> 
         .collect()
 }
 
-fn build_lexicon(content: &Content) -> Lexicon {
-    let words = |intents: &mut dyn Iterator<Item = &Intent>| -> Vec<String> {
-        intents
-            .flat_map(|i| i.examples.iter())
-            .flat_map(|e| {
-                fold(&e.value)
-                    .split(' ')
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>()
-            })
-            .collect()
-    };
-    let vocabulary = words(&mut content.intents.iter());
-    let danger = words(&mut content.intents.iter().filter(|i| i.danger));
-    Lexicon::new(
-        &content.lexicon,
-        vocabulary.iter().map(String::as_str),
-        danger.iter().map(String::as_str),
-    )
-}
-
 fn compile_topic(
     intent: &Intent,
     content: &Content,
@@ -561,6 +541,12 @@ fn compile_topic(
             .collect(),
         reply,
         buttons,
+        button: Button::Topic {
+            label: content
+                .intent(subject)
+                .map_or_else(|| intent.title.clone(), |first| first.title.clone()),
+            intent: subject.to_owned(),
+        },
         answers,
     })
 }

@@ -3,7 +3,7 @@
 //! Each subcommand is a thin door onto [`Brain`]. Errors a person sees are one line on stderr
 //! and a non-zero exit, never a panic or a backtrace.
 
-use std::io::{self, BufRead, BufWriter, Write};
+use std::io::{self, BufRead, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -315,37 +315,10 @@ fn check(dir: &Option<PathBuf>) -> i32 {
 }
 
 /// One JSON object per input line, in order, one output line for every input line. Invalid
-/// UTF-8 is replaced (U+FFFD) rather than refused, so one bad line never stops a batch.
-pub fn classify(brain: &Brain, mut input: impl BufRead, output: impl Write) -> Result<(), Failure> {
-    let mut out = BufWriter::with_capacity(1 << 16, output);
-    let mut line = Vec::with_capacity(256);
-    loop {
-        line.clear();
-        if input.read_until(b'\n', &mut line)? == 0 {
-            break;
-        }
-        while matches!(line.last(), Some(b'\n' | b'\r')) {
-            line.pop();
-        }
-        let text = String::from_utf8_lossy(&line);
-        let reply = brain.respond(Input::Text(&text));
-        let written = serde_json::to_writer(&mut out, &reply)
-            .map_err(io::Error::from)
-            .and_then(|()| out.write_all(b"\n"));
-        if let Err(e) = written {
-            return quiet_on_broken_pipe(e);
-        }
-    }
-    out.flush().or_else(quiet_on_broken_pipe)
-}
-
-/// A reader that closed the pipe (`| head`) has all it wants: stop quietly.
-fn quiet_on_broken_pipe(e: io::Error) -> Result<(), Failure> {
-    if e.kind() == io::ErrorKind::BrokenPipe {
-        Ok(())
-    } else {
-        Err(e.into())
-    }
+/// UTF-8 is replaced (U+FFFD) rather than refused, so one bad line never stops a batch. The
+/// work is done by [`crate::classify`], which renders each distinct reply once.
+pub fn classify(brain: &Brain, input: impl BufRead, output: impl Write) -> Result<(), Failure> {
+    Ok(crate::classify::run(brain, input, output)?)
 }
 
 /// The reply as JSON: `{"intent", "reply", "buttons", "kind", "confidence", "candidates"}`.

@@ -54,6 +54,25 @@ impl Sources {
         Sources { files }
     }
 
+    /// Content given as text, one string per file of [`FILES`] in that order, named as in
+    /// the built-in folder (`responses/intents.toml`...). For tests and fuzzing, which make
+    /// content without writing a folder.
+    pub fn from_texts(texts: [String; FILES.len()]) -> Self {
+        let files = FILES
+            .iter()
+            .zip(texts)
+            .map(|(name, text)| (Arc::from(format!("responses/{name}")), text))
+            .collect();
+        Sources { files }
+    }
+
+    /// `(display name, text)` of each file, in the order of [`FILES`].
+    pub fn files(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.files
+            .iter()
+            .map(|(name, text)| (&**name, text.as_str()))
+    }
+
     /// Read every file of a content folder; a missing or unreadable file is one problem.
     pub fn read_dir(dir: &Path) -> Result<Self, Problem> {
         let mut files = Vec::with_capacity(FILES.len());
@@ -336,14 +355,28 @@ impl Content {
 struct Locator<'a> {
     file: Arc<str>,
     text: &'a str,
+    /// Byte offset of every line break, so that a line number is a binary search rather
+    /// than a count from the start of the file for every string (which made loading the
+    /// table quadratic in its size).
+    breaks: Vec<usize>,
 }
 
-impl Locator<'_> {
+impl<'a> Locator<'a> {
+    fn new(file: Arc<str>, text: &'a str) -> Self {
+        let breaks = text
+            .bytes()
+            .enumerate()
+            .filter(|&(_, b)| b == b'\n')
+            .map(|(i, _)| i)
+            .collect();
+        Locator { file, text, breaks }
+    }
+
     fn loc(&self, offset: usize) -> Loc {
-        let upto = &self.text[..offset.min(self.text.len())];
+        let offset = offset.min(self.text.len());
         Loc {
             file: self.file.clone(),
-            line: upto.bytes().filter(|&b| b == b'\n').count() + 1,
+            line: self.breaks.partition_point(|&b| b < offset) + 1,
         }
     }
 
@@ -373,10 +406,7 @@ fn parse_file<'a, T: DeserializeOwned>(
     problems: &mut Vec<Problem>,
 ) -> Option<(T, Locator<'a>)> {
     let (name, text) = sources.get(index);
-    let locator = Locator {
-        file: name.clone(),
-        text,
-    };
+    let locator = Locator::new(name.clone(), text);
     match toml::from_str::<T>(text) {
         Ok(value) => Some((value, locator)),
         Err(e) => {

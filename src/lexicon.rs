@@ -5,15 +5,17 @@
 //!    "pictures"), from the `[textspeak]` table in `lexicon.toml`;
 //! 2. a word the table does not know is corrected to the closest word it does know, when that
 //!    word is one or two edits away ("reprot" is "report"). Known words (every word in the
-//!    examples, plus `known_words`) are never changed, so a correct word is never "corrected".
-//!    When a typo is within reach of a danger word (any word of the danger intent's examples),
-//!    the danger word wins, even over a closer harmless one: danger is never corrected away.
+//!    examples that are real words, `words.txt` and `known_words`) are never changed, so a
+//!    correct word is never "corrected", and a danger word is never corrected into anything.
+//!    Between candidates equally close, a danger word (any word of the danger intent's
+//!    examples) wins: a typo that may mean danger is read as danger.
 //!
 //! It also answers whether a match is negated ("I'm not in danger").
 //!
 //! Cost: one hash lookup per word for the common case. An unknown word costs one lookup per
-//! deletion variant (the variant index is built on the first unknown word, about 5 ms) (SymSpell: about n for words under `typo_two_edits_len`, n²/2 above),
-//! then an edit-distance check per candidate; no scan of the vocabulary.
+//! deletion variant (SymSpell: about n for words under `typo_two_edits_len`, n²/2 above),
+//! then an edit-distance check per candidate; no scan of the vocabulary. The variant index is
+//! built on the first unknown word (a few ms), so start-up does not pay for it.
 
 use std::borrow::Cow;
 use std::hash::BuildHasher;
@@ -22,7 +24,7 @@ use std::sync::OnceLock;
 use hashbrown::HashTable;
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
-use crate::content::LexiconDef;
+use crate::content::{Content, LexiconDef};
 
 /// Compiled word rules; built once per content load, then read-only.
 #[derive(Debug, Clone)]
@@ -32,11 +34,15 @@ pub struct Lexicon {
     targets: Vec<Target>,
     /// Deletion variants of the targets (SymSpell), built on the first unknown word: most
     /// messages never need it, and start-up stays fast.
-    index: OnceLock<FxHashMap<String, Vec<u32>>>,
+    deletes: OnceLock<FxHashMap<String, Vec<u32>>>,
     negations: FxHashSet<String>,
     negation_window: usize,
     min_len: usize,
     two_edits_len: usize,
+    /// Length of the longest word a typo can be corrected to. A longer word is more edits
+    /// away from every target than its length difference, so it is never looked at: without
+    /// this bound a single 100,000-letter "word" would cost n² deletion variants of n bytes.
+    longest_target: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -74,41 +80,76 @@ impl Lexicon {
             .collect();
         words.sort_unstable();
         words.dedup();
-        let min_len = def.typo_min_len.max(3);
-        let mut targets = Vec::new();
+        let mut lexicon = Lexicon {
+            textspeak,
+            known,
+            targets: Vec::new(),
+            deletes: OnceLock::new(),
+            negations: def.negations.iter().cloned().collect(),
+            negation_window: def.negation_window,
+            min_len: def.typo_min_len.max(3),
+            two_edits_len: def.typo_two_edits_len.max(def.typo_min_len),
+            longest_target: 0,
+        };
         for word in words {
-            known.insert(word);
-            if word.len() >= min_len && word.bytes().all(|b| b.is_ascii_lowercase()) {
-                targets.push(Target {
+            lexicon.known.insert(word);
+            if word.len() >= lexicon.min_len && word.bytes().all(|b| b.is_ascii_lowercase()) {
+                lexicon.longest_target = lexicon.longest_target.max(word.len());
+                lexicon.targets.push(Target {
                     word: word.to_owned(),
                     danger: danger.contains(word),
                 });
             }
         }
-        Lexicon {
-            textspeak,
-            known,
-            targets,
-            index: OnceLock::new(),
-            negations: def.negations.iter().cloned().collect(),
-            negation_window: def.negation_window,
-            min_len,
-            two_edits_len: def.typo_two_edits_len.max(def.typo_min_len),
-        }
+        lexicon
+    }
+
+    /// The rules of a whole content version: `lexicon.toml`, every word of every example as
+    /// the vocabulary, and the words of the danger intents' examples as danger words.
+    pub fn from_content(content: &Content) -> Self {
+        let words = |danger_only: bool| -> Vec<String> {
+            content
+                .intents
+                .iter()
+                .filter(|i| i.danger || !danger_only)
+                .flat_map(|i| i.examples.iter())
+                .flat_map(|e| {
+                    crate::normalize::fold(&e.value)
+                        .split(' ')
+                        .map(str::to_owned)
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        let vocabulary = words(false);
+        let danger = words(true);
+        Lexicon::new(
+            &content.lexicon,
+            vocabulary.iter().map(String::as_str),
+            danger.iter().map(String::as_str),
+        )
     }
 
     /// Every target and its deletion variants up to two edits, keyed by variant.
-    fn index(&self) -> &FxHashMap<String, Vec<u32>> {
-        self.index.get_or_init(|| {
-            let mut index: FxHashMap<String, Vec<u32>> = FxHashMap::default();
+    fn deletes(&self) -> &FxHashMap<String, Vec<u32>> {
+        self.deletes.get_or_init(|| {
+            let mut deletes: FxHashMap<String, Vec<u32>> = FxHashMap::default();
+            let mut buf = Vec::new();
             for (id, target) in self.targets.iter().enumerate() {
                 let id = id as u32;
-                index.entry(target.word.clone()).or_default().push(id);
-                for variant in deletions(&target.word, 2) {
-                    index.entry(variant).or_default().push(id);
-                }
+                deletes.entry(target.word.clone()).or_default().push(id);
+                for_each_deletion(&target.word, 2, &mut buf, |variant| {
+                    // A word with a doubled letter yields some variants twice; keep one entry.
+                    match deletes.get_mut(variant) {
+                        Some(ids) if ids.last() == Some(&id) => {}
+                        Some(ids) => ids.push(id),
+                        None => {
+                            deletes.insert(variant.to_owned(), vec![id]);
+                        }
+                    }
+                });
             }
-            index
+            deletes
         })
     }
 
@@ -116,19 +157,22 @@ impl Lexicon {
     /// input unchanged (no allocation) when no word needed either.
     pub fn rewrite<'t>(&self, folded: &'t str) -> Cow<'t, str> {
         let mut out: Option<String> = None;
-        for (i, word) in folded.split(' ').enumerate() {
+        let mut start: usize = 0;
+        for word in folded.split(' ') {
             let replacement = self.replace_word(word);
-            if let (None, Some(_)) = (&out, &replacement) {
+            if out.is_none() && replacement.is_some() {
+                // Everything before this word, as it was.
                 let mut s = String::with_capacity(folded.len() + 16);
-                s.push_str(&folded.split(' ').take(i).collect::<Vec<_>>().join(" "));
+                s.push_str(&folded[..start.saturating_sub(1)]);
                 out = Some(s);
             }
             if let Some(s) = out.as_mut() {
                 if !s.is_empty() {
                     s.push(' ');
                 }
-                s.push_str(replacement.as_deref().unwrap_or(word));
+                s.push_str(replacement.unwrap_or(word));
             }
+            start += word.len() + 1;
         }
         match out {
             Some(s) => Cow::Owned(s),
@@ -137,9 +181,9 @@ impl Lexicon {
     }
 
     /// The standard form of one word, or `None` to keep it as typed.
-    fn replace_word(&self, word: &str) -> Option<String> {
+    fn replace_word(&self, word: &str) -> Option<&str> {
         if let Some(standard) = self.textspeak.get(word) {
-            return Some(standard.clone());
+            return Some(standard);
         }
         if word.len() < self.min_len
             || self.known.contains(word)
@@ -147,52 +191,71 @@ impl Lexicon {
         {
             return None;
         }
-        self.correct(word).map(str::to_owned)
+        self.correct(word)
     }
 
-    /// The known word a typo most likely meant: a danger word within reach first, then the
-    /// fewest edits, then the longest shared beginning; `None` when nothing is close enough.
+    /// The known word a typo most likely meant: the fewest edits, then a danger word, then the
+    /// longest shared beginning; `None` when nothing is close enough
+    /// (and for words that are not plain ASCII, which no known word is near in this sense).
+    ///
+    /// Cost: one hash lookup per deletion variant of `word` (about n, or n²/2 for words of
+    /// `typo_two_edits_len` letters or more), reusing one buffer; an edit distance per
+    /// candidate found.
     pub fn correct(&self, word: &str) -> Option<&str> {
+        if !word.is_ascii() {
+            return None;
+        }
         let max = if word.len() >= self.two_edits_len {
             2
         } else {
             1
         };
-        let mut best: Option<(bool, usize, usize, u32)> = None;
-        let mut seen: FxHashSet<u32> = FxHashSet::default();
-        let index = self.index();
-        for variant in std::iter::once(word.to_owned()).chain(deletions(word, max)) {
-            let Some(ids) = index.get(&variant) else {
-                continue;
+        if word.len() > self.longest_target + max {
+            return None;
+        }
+        let mut best: Option<(usize, bool, usize, u32)> = None;
+        let mut seen: Vec<u32> = Vec::new();
+        let deletes = self.deletes();
+        let mut consider = |variant: &str| {
+            let Some(ids) = deletes.get(variant) else {
+                return;
             };
             for &id in ids {
-                if !seen.insert(id) {
+                if seen.contains(&id) {
                     continue;
                 }
+                seen.push(id);
                 let target = &self.targets[id as usize];
                 let distance = strsim::damerau_levenshtein(word, &target.word);
                 if distance > max {
                     continue;
                 }
                 let prefix = common_prefix(word, &target.word);
-                let rank = (target.danger, usize::MAX - distance, prefix, u32::MAX - id);
+                let rank = (usize::MAX - distance, target.danger, prefix, u32::MAX - id);
                 if best.is_none_or(|b| rank > b) {
                     best = Some(rank);
                 }
             }
-        }
+        };
+        consider(word);
+        for_each_deletion(word, max, &mut Vec::with_capacity(word.len()), consider);
         best.map(|(_, _, _, inv_id)| self.targets[(u32::MAX - inv_id) as usize].word.as_str())
     }
 
     /// True when one of the `negation_window` words before byte `start` of `text` is a
     /// negation ("not", "never"...), so the match at `start` is said not to be the case.
+    ///
+    /// `start` is a byte offset and need not fall on a character boundary (a pattern with a
+    /// byte class can match inside a letter of unfolded text); a word cut in two is simply
+    /// not a negation.
     pub fn is_negated(&self, text: &str, start: usize) -> bool {
-        text[..start]
-            .split(' ')
+        let before = &text.as_bytes()[..start.min(text.len())];
+        before
+            .split(|&b| b == b' ')
             .rev()
             .filter(|w| !w.is_empty())
             .take(self.negation_window)
-            .any(|w| self.negations.contains(w))
+            .any(|w| std::str::from_utf8(w).is_ok_and(|w| self.negations.contains(w)))
     }
 }
 
@@ -262,28 +325,36 @@ impl WordSet {
     }
 }
 
-/// Every string made by deleting up to `max` characters from `word` (not `word` itself).
-fn deletions(word: &str, max: usize) -> Vec<String> {
-    let mut seen: FxHashSet<String> = FxHashSet::default();
-    let mut frontier = vec![word.to_owned()];
-    for _ in 0..max {
-        let mut next = Vec::new();
-        for w in &frontier {
-            for i in 0..w.len() {
-                if w.len() <= 1 {
-                    break;
-                }
-                let mut v = String::with_capacity(w.len() - 1);
-                v.push_str(&w[..i]);
-                v.push_str(&w[i + 1..]);
-                if seen.insert(v.clone()) {
-                    next.push(v);
-                }
+/// Call `f` with every string made by deleting one, or (for `max` 2) two, bytes of the ASCII
+/// `word`. A variant can come more than once (deleting either "l" of "kill"); callers
+/// tolerate that. `buf` is reused so that no variant allocates.
+fn for_each_deletion(word: &str, max: usize, buf: &mut Vec<u8>, mut f: impl FnMut(&str)) {
+    debug_assert!(word.is_ascii());
+    let bytes = word.as_bytes();
+    let n = bytes.len();
+    if n <= 1 || !word.is_ascii() {
+        return;
+    }
+    let emit = |buf: &[u8], f: &mut dyn FnMut(&str)| {
+        if let Ok(s) = std::str::from_utf8(buf) {
+            f(s);
+        }
+    };
+    for i in 0..n {
+        buf.clear();
+        buf.extend_from_slice(&bytes[..i]);
+        buf.extend_from_slice(&bytes[i + 1..]);
+        emit(buf, &mut f);
+        if max >= 2 && n > 2 {
+            for j in i + 1..n {
+                buf.clear();
+                buf.extend_from_slice(&bytes[..i]);
+                buf.extend_from_slice(&bytes[i + 1..j]);
+                buf.extend_from_slice(&bytes[j + 1..]);
+                emit(buf, &mut f);
             }
         }
-        frontier = next;
     }
-    seen.into_iter().collect()
 }
 
 fn common_prefix(a: &str, b: &str) -> usize {
@@ -323,12 +394,12 @@ mod tests {
                 .chain(danger)
                 .map(|s| s.to_string())
                 .collect(),
+            dictionary: String::new(),
             domain_words: vec![],
             typo_min_len: 4,
             typo_two_edits_len: 8,
             confident_score: 2,
             groups: vec![],
-            dictionary: String::new(),
         };
         Lexicon::new(&def, vocab.iter().copied(), danger.iter().copied())
     }
@@ -354,12 +425,37 @@ mod tests {
     }
 
     #[test]
-    fn a_typo_near_a_danger_word_becomes_the_danger_word() {
-        // "hurtng" is one edit from "hunting" would not matter: the danger word wins.
+    fn a_typo_as_near_a_danger_word_as_a_harmless_one_becomes_the_danger_word() {
         let l = lexicon(&[], &["hunting", "hurting"], &["hurting"]);
         assert_eq!(l.correct("hurtng"), Some("hurting"));
         let l = lexicon(&[], &["kiss"], &["kill"]);
         assert_eq!(l.correct("kils"), Some("kill"));
+    }
+
+    #[test]
+    fn a_very_long_word_is_left_alone_at_once() {
+        let l = lexicon(&[], &["report", "sexting"], &[]);
+        let word = "r".repeat(100_000);
+        let started = std::time::Instant::now();
+        assert_eq!(l.rewrite(&word), word.as_str());
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        assert_eq!(l.correct("reportxxx"), None, "three edits away");
+        assert_eq!(l.correct("reportxx"), Some("report"), "two edits away");
+    }
+
+    #[test]
+    fn correcting_a_non_ascii_word_finds_nothing_and_does_not_panic() {
+        let l = lexicon(&[], &["report"], &[]);
+        assert_eq!(l.correct("repört"), None);
+        assert_eq!(l.correct("ééééé"), None);
+    }
+
+    #[test]
+    fn negation_before_a_match_inside_a_letter_does_not_panic() {
+        let l = lexicon(&[], &[], &[]);
+        let text = "not abcéabc";
+        assert!(l.is_negated(text, 8));
+        assert!(!l.is_negated("abcéabc", 4));
     }
 
     #[test]

@@ -7,10 +7,12 @@
 //! terminal chat), [`telegram`] (long polling or a webhook) and [`cli`] (`ask`, `classify`,
 //! `check`, `eval`, `telegram`). [`logging`] keeps user data and secrets out of every log line.
 //! For running it as a service: [`metrics`] (counters with no personal data) and [`forget`]
-//! (message ids for `/forget`, in memory only).
+//! (message ids for `/forget`, in memory only). [`classify`] is the batch engine behind
+//! `classify`.
 
 pub mod brain;
 pub mod check;
+pub mod classify;
 pub mod cli;
 pub mod console;
 pub mod content;

@@ -1,44 +1,222 @@
 //! Finds, in one pass, every intent pattern and entity that a folded message matches.
 //!
-//! All patterns of the table (intent patterns, hints and entity patterns) are compiled into a
-//! single [`regex::bytes::RegexSet`]. The text it sees is already folded to lower-case ASCII
-//! ([`crate::normalize`]), so the set is built with Unicode off: `\b` and `\w` are ASCII, which
-//! keeps the engine on its fast DFA (about 100x faster than Unicode word boundaries here).
+//! The text it sees is already folded to lower-case ASCII ([`crate::normalize`]), so patterns
+//! are compiled with Unicode off: `\b` and `\w` are ASCII, which keeps the engine on its fast
+//! lazy DFA (about 100x faster than Unicode word boundaries here).
 //!
-//! Cost: one linear scan of the message for the whole table, plus, only when a negatable
-//! intent matched, one search per matching pattern of that intent to look for a negation.
+//! # One pass, without the state explosion
+//!
+//! Many patterns join words with `.*` (`\bhelp\b.*\bnow\b`). Compiled together into one
+//! `RegexSet`, each `.*` keeps its pattern "half matched" until the end of the message, and the
+//! lazy DFA needs a state for every combination of half-matched patterns: with the shipped
+//! table it built new states for almost every message and ran at about 15,000 messages a
+//! second (BENCHMARKS.md). So the table is compiled in two layers:
+//!
+//! 1. Each pattern is cut at its top-level unbounded gaps (`.*`, `.+`, `[^x]*` and the like:
+//!    a repetition without upper bound of a class that matches a space) into parts, and one
+//!    multi-pattern lazy DFA (`regex-automata`, the engine under [`regex::bytes::RegexSet`])
+//!    is built over the distinct parts of the whole table. One overlapping scan of the message
+//!    says which parts occur and where each first ends.
+//! 2. A pattern that is a single part matched when its part did. A pattern cut into parts can
+//!    only match if every part of one of its alternatives occurred, so only those few
+//!    candidates are checked further. Where the gaps are plain `.*`, the alternative matches
+//!    exactly when its parts occur in order, which a second lazy DFA confirms with one
+//!    anchored search per part (`InOrder`). Other gaps, and negatable intents (which need
+//!    where each match starts), are decided by the pattern's own regex, compiled on first use.
+//!
+//! The answer is the same as matching every pattern alone: step 1 is a necessary condition
+//! (whenever `a.*b` matches, `a` and `b` occur), and step 2 decides exactly. The
+//! `matcher_equivalence` tests and the `respond_bytes` fuzz target hold it to [`NaiveMatcher`],
+//! the pattern-by-pattern reference.
+//!
+//! # Case
+//!
+//! Folded text is lower case, so patterns are matched case-sensitively, as written (lower
+//! case, which `check` asks for): the automaton is smaller and quicker to build than a
+//! case-insensitive one.
+//!
+//! Cost: one linear scan of the message for the whole table; then, only for alternatives whose
+//! parts all occurred, one short anchored search per further part (or one search with the
+//! pattern's regex); and, only when a negatable intent matched, one search per matching
+//! pattern of that intent to look for a negation. Never worse than linear in the message for
+//! a given table: the lazy DFAs never give up, they clear their cache and go on. Building
+//! compiles the two automata (about 10 ms for the shipped table); the per-pattern regexes are
+//! compiled when first needed.
 
-use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use std::collections::HashMap;
+use std::panic::{RefUnwindSafe, UnwindSafe};
+use std::sync::{Arc, OnceLock};
+
+use regex::bytes::{Regex, RegexBuilder};
+use regex_automata::hybrid::dfa::{Cache, OverlappingState, DFA};
+use regex_automata::meta;
+use regex_automata::nfa::thompson::{self, WhichCaptures};
+use regex_automata::util::pool::Pool;
+use regex_automata::{Anchored, Input, MatchKind, PatternID};
+use regex_syntax::hir::{Class, ClassBytes, ClassBytesRange, Hir, HirKind, Repetition};
 
 use crate::content::{Content, Text};
 use crate::lexicon::Lexicon;
 use crate::problem::Problem;
 
-/// Compiled size limit for the whole set. Generous for a hand-written table (the shipped one
-/// uses a small fraction); a table that needs more has a pattern that explodes (such as
-/// `(a|b){5000}`) and `check` reports it.
+/// Compiled size limit of each automaton (and of each pattern on its own). Generous for a
+/// hand-written table (the shipped one uses a small fraction); a table that needs more has a
+/// pattern that explodes (such as `(a|b){5000}`) and `check` reports it with its line.
 pub const SIZE_LIMIT: usize = 64 << 20;
+
+/// Most memory the lazy DFA of the parts automaton may use as a cache of its states. It grows
+/// only as states are needed; the shipped table settles at a few MiB.
+pub const DFA_CACHE_LIMIT: usize = 16 << 20;
+
+/// Most memory the lazy DFA that checks the order of parts may use for its states.
+pub const CHAIN_CACHE_LIMIT: usize = 4 << 20;
 
 /// Weight of a pattern that is a clear sign of its intent.
 pub const PATTERN_WEIGHT: u32 = 2;
 /// Weight of a hint: alone it is not enough for a confident answer.
 pub const HINT_WEIGHT: u32 = 1;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Owner {
     Intent { intent: usize, weight: u32 },
     Entity(usize),
 }
 
+/// One pattern of the table, as the two layers see it.
+#[derive(Debug, Clone)]
+struct Pattern {
+    owner: Owner,
+    /// Its top-level alternatives.
+    alternatives: Vec<Alternative>,
+    /// The pattern belongs to a negatable intent: each match is checked for a negation.
+    negatable: bool,
+    /// The whole pattern, to compile when first needed.
+    hir: Hir,
+    full: OnceLock<Option<meta::Regex>>,
+}
+
+impl Pattern {
+    /// The whole pattern as its own regex, compiled on first use. Built without a size limit:
+    /// it is its parts (which compiled within [`SIZE_LIMIT`] in the parts automaton) joined by
+    /// a few states per gap, so it is no bigger than the table that was accepted.
+    fn full(&self) -> Option<&meta::Regex> {
+        self.full
+            .get_or_init(|| {
+                meta::Builder::new()
+                    .configure(
+                        meta::Config::new()
+                            .match_kind(MatchKind::LeftmostFirst)
+                            .utf8_empty(false)
+                            .which_captures(WhichCaptures::Implicit)
+                            .nfa_size_limit(None)
+                            .hybrid_cache_capacity(1 << 20),
+                    )
+                    .build_from_hir(&self.hir)
+                    .ok()
+            })
+            .as_ref()
+    }
+}
+
+/// One top-level alternative of a pattern: the parts (indexes into the parts automaton) that
+/// must all occur, in order, with what was cut out between them.
+#[derive(Debug, Clone)]
+struct Alternative {
+    parts: Vec<u32>,
+    /// Every gap cut out is a plain `.*` (no minimum, any byte but perhaps a line break), so
+    /// the alternative matches exactly when its parts occur one after another, which
+    /// `InOrder` checks. A single part with no gap is the simplest case: it matched when it
+    /// occurred.
+    chainable: bool,
+    /// Its gaps also cross line breaks (or it has none), so the chain check holds even on
+    /// text with a `\n` (folded text never has one).
+    crosses_newline: bool,
+}
+
 /// The compiled intent and entity patterns of one content version.
 #[derive(Debug, Clone)]
 pub struct Matcher {
-    set: RegexSet,
-    owners: Vec<Owner>,
-    /// For patterns of negatable intents, the pattern alone, to find where it matched.
-    negatable: Vec<Option<Regex>>,
+    /// One automaton over the distinct parts of every pattern.
+    parts: Parts,
+    patterns: Vec<Pattern>,
+    /// For each part, the patterns with an alternative that starts with it.
+    first_part_of: Vec<Vec<u32>>,
+    /// Patterns with an alternative that has no parts at all (such as `.*`): always checked.
+    always: Vec<u32>,
     intents: usize,
     entities: usize,
+}
+
+type ScratchFn = Box<dyn Fn() -> Scratch + Send + Sync + UnwindSafe + RefUnwindSafe>;
+
+/// The automata over the parts and a pool of per-thread search state, so that scanning
+/// needs no lock and no allocation once warm.
+struct Parts {
+    automata: Arc<Automata>,
+    pool: Pool<Scratch, ScratchFn>,
+}
+
+/// The two lazy DFAs of a table.
+#[derive(Debug)]
+struct Automata {
+    /// Every distinct part, searched in overlapping mode so that every part that occurs is
+    /// reported, with where it ends.
+    parts: DFA,
+    /// For the parts that follow a gap in a chainable alternative, `(?s:.)*?` then the part,
+    /// one pattern each, searched anchored at a point and for one pattern only: the earliest
+    /// end of that part among its matches that start there or later. `None` when no
+    /// alternative needs it.
+    chain: Option<DFA>,
+    /// Part index to its pattern in `chain`, or `u32::MAX`.
+    chain_of: Vec<u32>,
+}
+
+/// What one scan needs besides the automata: their caches of states, which parts were seen,
+/// where each first ended, and which patterns to check.
+#[derive(Debug)]
+struct Scratch {
+    cache: Cache,
+    chain_cache: Option<Cache>,
+    seen: Vec<u64>,
+    /// Per part seen in this scan, where its earliest match ends.
+    first_end: Vec<usize>,
+    candidates: Vec<u32>,
+}
+
+impl Parts {
+    fn new(automata: Arc<Automata>) -> Self {
+        let for_pool = Arc::clone(&automata);
+        let create: ScratchFn = Box::new(move || {
+            let parts = for_pool.parts.pattern_len();
+            Scratch {
+                cache: for_pool.parts.create_cache(),
+                chain_cache: for_pool.chain.as_ref().map(DFA::create_cache),
+                seen: vec![0; parts.div_ceil(64)],
+                first_end: vec![0; parts],
+                candidates: Vec::new(),
+            }
+        });
+        Parts {
+            automata,
+            pool: Pool::new(create),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.automata.parts.pattern_len()
+    }
+}
+
+impl Clone for Parts {
+    fn clone(&self) -> Self {
+        Parts::new(Arc::clone(&self.automata))
+    }
+}
+
+impl std::fmt::Debug for Parts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parts").field("len", &self.len()).finish()
+    }
 }
 
 /// What one message matched.
@@ -50,54 +228,230 @@ pub struct Scan {
     pub entities: Vec<bool>,
 }
 
+impl Scan {
+    fn add(&mut self, owner: Owner) {
+        match owner {
+            Owner::Intent { intent, weight } => self.scores[intent] += weight,
+            Owner::Entity(e) => self.entities[e] = true,
+        }
+    }
+}
+
+/// Checks that the parts of a chainable alternative occur one after another.
+struct InOrder<'a> {
+    automata: &'a Automata,
+    cache: Option<&'a mut Cache>,
+    text: &'a str,
+}
+
+impl InOrder<'_> {
+    /// True when `parts` occur in order without overlapping: the first part's earliest end
+    /// (from the main scan), then the earliest end of the next part among its matches that
+    /// start there or later, and so on. Taking the earliest end at each step loses nothing,
+    /// so this is exactly "the parts joined by `.*` match". `None` if the chain automaton
+    /// could not answer (it is built never to give up): then the whole regex decides.
+    fn check(&mut self, parts: &[u32], first_end: &[usize]) -> Option<bool> {
+        let Some((&first, rest)) = parts.split_first() else {
+            return Some(true);
+        };
+        let mut at = first_end[first as usize];
+        for &part in rest {
+            let (Some(chain), Some(cache)) = (&self.automata.chain, self.cache.as_deref_mut())
+            else {
+                return None;
+            };
+            let pid = PatternID::new(self.automata.chain_of[part as usize] as usize).ok()?;
+            let input = Input::new(self.text)
+                .range(at..)
+                .anchored(Anchored::Pattern(pid))
+                .earliest(true);
+            match chain.try_search_fwd(cache, &input).ok()? {
+                Some(end) => at = end.offset(),
+                None => return Some(false),
+            }
+        }
+        Some(true)
+    }
+}
+
+/// Every pattern of the table with its owner, groups expanded, in table order: intent
+/// patterns then hints per intent, then entity patterns.
+fn table_patterns(content: &Content) -> Result<Vec<(Text, Owner, bool)>, Vec<Problem>> {
+    let mut patterns: Vec<(&Text, &str)> = Vec::new();
+    let mut owners = Vec::new();
+    for (i, intent) in content.intents.iter().enumerate() {
+        for (list, weight) in [
+            (&intent.patterns, PATTERN_WEIGHT),
+            (&intent.hints, HINT_WEIGHT),
+        ] {
+            for p in list {
+                patterns.push((p, &intent.id.value));
+                owners.push((Owner::Intent { intent: i, weight }, intent.negatable));
+            }
+        }
+    }
+    for (e, entity) in content.entities.iter().enumerate() {
+        for p in &entity.patterns {
+            patterns.push((p, &entity.id.value));
+            owners.push((Owner::Entity(e), false));
+        }
+    }
+    let expanded = expand_all(&patterns, content)?;
+    Ok(expanded
+        .into_iter()
+        .zip(owners)
+        .map(|(text, (owner, negatable))| (text, owner, negatable))
+        .collect())
+}
+
 impl Matcher {
     /// Compile every pattern of `content`. A pattern that does not compile, or a table too big
     /// for [`SIZE_LIMIT`], is reported with the file and line of the pattern.
     pub fn build(content: &Content) -> Result<Self, Vec<Problem>> {
-        let mut patterns: Vec<(&Text, &str)> = Vec::new();
-        let mut owners = Vec::new();
-        let mut negatable_flags = Vec::new();
-        for (i, intent) in content.intents.iter().enumerate() {
-            for (list, weight) in [
-                (&intent.patterns, PATTERN_WEIGHT),
-                (&intent.hints, HINT_WEIGHT),
-            ] {
-                for p in list {
-                    patterns.push((p, &intent.id.value));
-                    owners.push(Owner::Intent { intent: i, weight });
-                    negatable_flags.push(intent.negatable);
+        let table = table_patterns(content)?;
+        let owner_name = |owner: Owner| match owner {
+            Owner::Intent { intent, .. } => content.intents[intent].id.value.as_str(),
+            Owner::Entity(e) => content.entities[e].id.value.as_str(),
+        };
+        let mut problems = Vec::new();
+        let mut parts: Vec<Hir> = Vec::new();
+        let mut part_ids: HashMap<String, u32> = HashMap::new();
+        let mut patterns = Vec::with_capacity(table.len());
+        for (text, owner, negatable) in &table {
+            let hir = match regex_syntax::ParserBuilder::new()
+                .unicode(false)
+                .utf8(false)
+                .build()
+                .parse(&text.value)
+            {
+                Ok(hir) => hir,
+                Err(e) => {
+                    problems.push(syntax_problem(text, owner_name(*owner), e));
+                    continue;
+                }
+            };
+            let alternatives = split_parts(&hir)
+                .into_iter()
+                .map(|cut| Alternative {
+                    parts: cut
+                        .parts
+                        .into_iter()
+                        .map(|part| {
+                            let next = parts.len() as u32;
+                            let id = *part_ids.entry(part.to_string()).or_insert(next);
+                            if id == next {
+                                parts.push(part);
+                            }
+                            id
+                        })
+                        .collect(),
+                    chainable: cut.chainable,
+                    crosses_newline: cut.crosses_newline,
+                })
+                .collect();
+            patterns.push(Pattern {
+                owner: *owner,
+                alternatives,
+                negatable: *negatable,
+                hir,
+                full: OnceLock::new(),
+            });
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let located = |why: &str| {
+            let texts: Vec<Text> = table.iter().map(|(t, _, _)| t.clone()).collect();
+            let owners: Vec<&str> = table.iter().map(|(_, o, _)| owner_name(*o)).collect();
+            locate_errors(&texts, &owners, why)
+        };
+        let nfa = thompson::Compiler::new()
+            .configure(
+                thompson::Config::new()
+                    .utf8(false)
+                    .shrink(false)
+                    .which_captures(WhichCaptures::None)
+                    .nfa_size_limit(Some(SIZE_LIMIT)),
+            )
+            .build_many_from_hir(&parts)
+            .map_err(|e| located(&e.to_string()))?;
+        let dfa = DFA::builder()
+            .configure(
+                DFA::config()
+                    .match_kind(MatchKind::All)
+                    .cache_capacity(DFA_CACHE_LIMIT),
+            )
+            .build_from_nfa(nfa)
+            .map_err(|e| located(&e.to_string()))?;
+        let mut chain_of = vec![u32::MAX; parts.len()];
+        let mut chain_hirs = Vec::new();
+        for alternative in patterns.iter().flat_map(|p| &p.alternatives) {
+            if !alternative.chainable {
+                continue;
+            }
+            for &part in alternative.parts.iter().skip(1) {
+                if chain_of[part as usize] == u32::MAX {
+                    chain_of[part as usize] = chain_hirs.len() as u32;
+                    chain_hirs.push(Hir::concat(vec![
+                        Hir::repetition(Repetition {
+                            min: 0,
+                            max: None,
+                            greedy: false,
+                            sub: Box::new(Hir::class(Class::Bytes(ClassBytes::new([
+                                ClassBytesRange::new(0, 255),
+                            ])))),
+                        }),
+                        parts[part as usize].clone(),
+                    ]));
                 }
             }
         }
-        for (e, entity) in content.entities.iter().enumerate() {
-            for p in &entity.patterns {
-                patterns.push((p, &entity.id.value));
-                owners.push(Owner::Entity(e));
-                negatable_flags.push(false);
+        let chain = if chain_hirs.is_empty() {
+            None
+        } else {
+            let nfa = thompson::Compiler::new()
+                .configure(
+                    thompson::Config::new()
+                        .utf8(false)
+                        .shrink(false)
+                        .which_captures(WhichCaptures::None)
+                        .nfa_size_limit(Some(SIZE_LIMIT)),
+                )
+                .build_many_from_hir(&chain_hirs)
+                .map_err(|e| located(&e.to_string()))?;
+            let dfa = DFA::builder()
+                .configure(
+                    DFA::config()
+                        .match_kind(MatchKind::All)
+                        .starts_for_each_pattern(true)
+                        .cache_capacity(CHAIN_CACHE_LIMIT),
+                )
+                .build_from_nfa(nfa)
+                .map_err(|e| located(&e.to_string()))?;
+            Some(dfa)
+        };
+        let mut first_part_of = vec![Vec::new(); parts.len()];
+        let mut always = Vec::new();
+        for (i, p) in patterns.iter().enumerate() {
+            for alternative in &p.alternatives {
+                match alternative.parts.first() {
+                    Some(&first) => first_part_of[first as usize].push(i as u32),
+                    None => always.push(i as u32),
+                }
             }
         }
-        let expanded = expand_all(&patterns, content)?;
-        let set = RegexSetBuilder::new(expanded.iter().map(|p| p.value.as_str()))
-            .unicode(false)
-            .size_limit(SIZE_LIMIT)
-            .dfa_size_limit(SIZE_LIMIT)
-            .build()
-            .map_err(|e| locate_errors(&expanded, &patterns, &e))?;
-        let negatable = expanded
-            .iter()
-            .zip(&negatable_flags)
-            .map(|(p, &neg)| {
-                if neg {
-                    compile_one(&p.value).ok()
-                } else {
-                    None
-                }
-            })
-            .collect();
+        for list in first_part_of.iter_mut().chain(std::iter::once(&mut always)) {
+            list.dedup();
+        }
         Ok(Matcher {
-            set,
-            owners,
-            negatable,
+            parts: Parts::new(Arc::new(Automata {
+                parts: dfa,
+                chain,
+                chain_of,
+            })),
+            patterns,
+            first_part_of,
+            always,
             intents: content.intents.len(),
             entities: content.entities.len(),
         })
@@ -109,34 +463,305 @@ impl Matcher {
             scores: vec![0; self.intents],
             entities: vec![false; self.entities],
         };
-        for index in self.set.matches(text.as_bytes()).iter() {
-            match self.owners[index] {
-                Owner::Intent { intent, weight } => {
-                    if let Some(re) = &self.negatable[index] {
-                        if re
-                            .find_iter(text.as_bytes())
-                            .all(|m| lexicon.is_negated(text, m.start()))
-                        {
-                            continue;
-                        }
-                    }
-                    scan.scores[intent] += weight;
+        let mut guard = self.parts.pool.get();
+        let Scratch {
+            cache,
+            chain_cache,
+            seen,
+            first_end,
+            candidates,
+        } = &mut *guard;
+        seen.fill(0);
+        candidates.clear();
+        candidates.extend_from_slice(&self.always);
+        let input = Input::new(text);
+        let mut state = OverlappingState::start();
+        let mut gave_up = false;
+        loop {
+            if self
+                .parts
+                .automata
+                .parts
+                .try_search_overlapping_fwd(cache, &input, &mut state)
+                .is_err()
+            {
+                gave_up = true;
+                break;
+            }
+            let Some(found) = state.get_match() else {
+                break;
+            };
+            let part = found.pattern().as_usize();
+            let (word, bit) = (part / 64, 1u64 << (part % 64));
+            if seen[word] & bit == 0 {
+                seen[word] |= bit;
+                // Matches are reported in order of their end, so this is the earliest.
+                first_end[part] = found.offset();
+                candidates.extend_from_slice(&self.first_part_of[part]);
+            }
+        }
+        if gave_up {
+            // The lazy DFA is built never to give up (no quit bytes, no give-up threshold);
+            // should it ever, every pattern is tried on its own regex instead.
+            drop(guard);
+            for pattern in &self.patterns {
+                if self.full_match(pattern, text, lexicon) {
+                    scan.add(pattern.owner);
                 }
-                Owner::Entity(e) => scan.entities[e] = true,
+            }
+            return scan;
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let has_newline = text.contains('\n');
+        let mut in_order = InOrder {
+            automata: &self.parts.automata,
+            cache: chain_cache.as_mut(),
+            text,
+        };
+        for &index in candidates.iter() {
+            let pattern = &self.patterns[index as usize];
+            let mut needs_full = false;
+            let mut matched = false;
+            for alternative in &pattern.alternatives {
+                let occurred = alternative
+                    .parts
+                    .iter()
+                    .all(|&part| seen[part as usize / 64] & (1u64 << (part % 64)) != 0);
+                if !occurred {
+                    continue;
+                }
+                let chained = (alternative.chainable
+                    && (alternative.crosses_newline || !has_newline))
+                    .then(|| in_order.check(&alternative.parts, first_end))
+                    .flatten();
+                match chained {
+                    Some(true) => {
+                        matched = true;
+                        break;
+                    }
+                    Some(false) => {}
+                    None => needs_full = true,
+                }
+            }
+            let counts = if pattern.negatable {
+                // Where each match starts matters (to look for a negation before it).
+                (matched || needs_full) && self.full_match(pattern, text, lexicon)
+            } else {
+                matched || needs_full && self.full_match(pattern, text, lexicon)
+            };
+            if counts {
+                scan.add(pattern.owner);
             }
         }
         scan
     }
 
-    /// How many patterns the set holds (intent patterns, hints and entity patterns).
+    /// Whether the whole pattern, as its own regex, counts in `text`: it matches, and, for a
+    /// negatable intent, at least one of its matches is not negated.
+    fn full_match(&self, pattern: &Pattern, text: &str, lexicon: &Lexicon) -> bool {
+        let Some(full) = pattern.full() else {
+            // Cannot happen (see Pattern::full); count it rather than lose a match.
+            return true;
+        };
+        if pattern.negatable {
+            full.find_iter(text.as_bytes())
+                .any(|m| !lexicon.is_negated(text, m.start()))
+        } else {
+            full.is_match(text.as_bytes())
+        }
+    }
+
+    /// How many patterns the table holds (intent patterns, hints and entity patterns).
     pub fn len(&self) -> usize {
-        self.owners.len()
+        self.patterns.len()
     }
 
     /// True for a table with no patterns at all.
     pub fn is_empty(&self) -> bool {
-        self.owners.is_empty()
+        self.patterns.is_empty()
     }
+
+    /// How many distinct parts the one-pass automaton looks for.
+    pub fn parts_len(&self) -> usize {
+        self.parts.len()
+    }
+}
+
+/// The slow reference: every pattern compiled as its own regex (with the `regex` crate, as an
+/// operator reading `responses/` would expect) and tried in turn.
+///
+/// Not used to answer anyone. It exists to prove [`Matcher`] right (tests compare the two on
+/// the table's examples and on random text) and to measure what the one-pass design saves
+/// (`benches/matching.rs`).
+#[derive(Debug, Clone)]
+pub struct NaiveMatcher {
+    patterns: Vec<(Regex, Owner, bool)>,
+    intents: usize,
+    entities: usize,
+}
+
+impl NaiveMatcher {
+    /// Compile each pattern of `content` on its own.
+    pub fn build(content: &Content) -> Result<Self, Vec<Problem>> {
+        let table = table_patterns(content)?;
+        let mut problems = Vec::new();
+        let mut patterns = Vec::with_capacity(table.len());
+        for (text, owner, negatable) in table {
+            match compile_one(&text.value) {
+                Ok(re) => patterns.push((re, owner, negatable)),
+                Err(e) => problems.push(Problem::new(
+                    &text.at,
+                    None,
+                    format!("pattern does not compile: {e}"),
+                )),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(NaiveMatcher {
+            patterns,
+            intents: content.intents.len(),
+            entities: content.entities.len(),
+        })
+    }
+
+    /// The same result as [`Matcher::scan`], one pattern at a time.
+    pub fn scan(&self, text: &str, lexicon: &Lexicon) -> Scan {
+        let mut scan = Scan {
+            scores: vec![0; self.intents],
+            entities: vec![false; self.entities],
+        };
+        for (re, owner, negatable) in &self.patterns {
+            let counts = if *negatable {
+                re.find_iter(text.as_bytes())
+                    .any(|m| !lexicon.is_negated(text, m.start()))
+            } else {
+                re.is_match(text.as_bytes())
+            };
+            if counts {
+                match *owner {
+                    Owner::Intent { intent, weight } => scan.scores[intent] += weight,
+                    Owner::Entity(e) => scan.entities[e] = true,
+                }
+            }
+        }
+        scan
+    }
+
+    /// How many patterns it tries for each message.
+    pub fn len(&self) -> usize {
+        self.patterns.len()
+    }
+
+    /// True for a table with no patterns at all.
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+}
+
+/// One alternative of a pattern as cut: its parts, and what the gaps between them allow.
+struct Cut {
+    parts: Vec<Hir>,
+    chainable: bool,
+    crosses_newline: bool,
+}
+
+/// Cut a pattern into its top-level alternatives, each as the parts left when unbounded gaps
+/// (`.*` and the like) are taken out.
+fn split_parts(hir: &Hir) -> Vec<Cut> {
+    match unwrap_capture(hir).kind() {
+        HirKind::Alternation(branches) => branches
+            .iter()
+            .map(|b| split_concat(unwrap_capture(b)))
+            .collect(),
+        _ => vec![split_concat(unwrap_capture(hir))],
+    }
+}
+
+fn unwrap_capture(hir: &Hir) -> &Hir {
+    match hir.kind() {
+        HirKind::Capture(c) => unwrap_capture(&c.sub),
+        _ => hir,
+    }
+}
+
+fn split_concat(hir: &Hir) -> Cut {
+    let mut cut = Cut {
+        parts: Vec::new(),
+        chainable: true,
+        crosses_newline: true,
+    };
+    let HirKind::Concat(items) = hir.kind() else {
+        cut.parts.push(hir.clone());
+        return cut;
+    };
+    let mut run = Vec::new();
+    for item in items {
+        match gap_kind(item) {
+            None => run.push(item.clone()),
+            Some(gap) => {
+                cut.chainable &= gap != Gap::Other;
+                cut.crosses_newline &= gap == Gap::Anything;
+                if !run.is_empty() {
+                    cut.parts.push(Hir::concat(std::mem::take(&mut run)));
+                }
+            }
+        }
+    }
+    if !run.is_empty() {
+        cut.parts.push(Hir::concat(run));
+    }
+    cut
+}
+
+/// What an unbounded gap between parts allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gap {
+    /// Any bytes at all, none included: `(?s).*`.
+    Anything,
+    /// Any bytes but a line break, none included: `.*`.
+    AnythingButNewline,
+    /// Something narrower (`[^x]*`, `.+`): only the whole pattern's regex can check it.
+    Other,
+}
+
+/// An unbounded repetition of a class that matches a space is a gap: it can stretch across
+/// words, so it is what keeps a pattern half-matched to the end of a message.
+fn gap_kind(hir: &Hir) -> Option<Gap> {
+    let HirKind::Repetition(rep) = hir.kind() else {
+        return None;
+    };
+    if rep.max.is_some() {
+        return None;
+    }
+    let HirKind::Class(Class::Bytes(class)) = rep.sub.kind() else {
+        return None;
+    };
+    let has = |b: u8| {
+        class
+            .ranges()
+            .iter()
+            .any(|r| r.start() <= b && b <= r.end())
+    };
+    if !has(b' ') {
+        return None;
+    }
+    let all_but_newline = (0..=255u8).all(|b| b == b'\n' || has(b));
+    Some(match (rep.min, all_but_newline, has(b'\n')) {
+        (0, true, true) => Gap::Anything,
+        (0, true, false) => Gap::AnythingButNewline,
+        _ => Gap::Other,
+    })
+}
+
+fn syntax_problem(text: &Text, owner: &str, e: regex_syntax::Error) -> Problem {
+    Problem::new(
+        &text.at,
+        Some(owner),
+        format!("pattern does not compile: {e}"),
+    )
 }
 
 fn compile_one(pattern: &str) -> Result<Regex, regex::Error> {
@@ -218,16 +843,13 @@ pub fn expand(
     Ok(out)
 }
 
-/// The set failed to build: find which patterns are at fault, so the operator gets lines.
-fn locate_errors(
-    expanded: &[Text],
-    patterns: &[(&Text, &str)],
-    set_error: &regex::Error,
-) -> Vec<Problem> {
+/// The automaton failed to build (it is too big): find which patterns are at fault, so the
+/// operator gets lines.
+fn locate_errors(expanded: &[Text], owners: &[&str], set_error: &str) -> Vec<Problem> {
     let mut problems: Vec<Problem> = expanded
         .iter()
-        .zip(patterns)
-        .filter_map(|(p, (_, owner))| {
+        .zip(owners)
+        .filter_map(|(p, owner)| {
             compile_one(&p.value).err().map(|e| {
                 let why = match e {
                     regex::Error::CompiledTooBig(limit) => format!(
@@ -251,7 +873,7 @@ fn locate_errors(
             format!(
                 "the patterns together compile to more than the {} MiB limit ({}); remove or simplify patterns",
                 SIZE_LIMIT >> 20,
-                crate::problem::one_line(&set_error.to_string())
+                crate::problem::one_line(set_error)
             ),
         ));
     }

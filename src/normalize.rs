@@ -5,8 +5,9 @@
 //! emoji, look-alike letters or invisible characters, and it keeps the regex engine on its
 //! fast ASCII-only path (see DESIGN.md, "Measured notes for the matcher").
 //!
-//! Cost: linear in the input. Pure ASCII input (most messages) takes a fast path that makes a
-//! single pass and one allocation; other text goes through NFKD and a per-character fold.
+//! Cost: linear in the input. Pure ASCII input (most messages) takes a fast path: one pass
+//! through a 256-entry table and one allocation; other text goes through NFKD and a
+//! per-character fold first.
 
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
@@ -22,40 +23,54 @@ use unicode_normalization::UnicodeNormalization;
 /// - Apostrophes are removed ("don't" is "dont"); every other run of punctuation, symbols and
 ///   white space becomes one space. The result has no leading or trailing space.
 pub fn fold(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+    let mut out = Vec::with_capacity(text.len());
     if text.is_ascii() {
-        fold_ascii_into(text.bytes(), &mut out);
+        fold_ascii_into(text.as_bytes(), &mut out);
     } else {
         let mut ascii = String::with_capacity(text.len());
         for c in text.nfkd() {
             push_folded_char(c, &mut ascii);
         }
-        fold_ascii_into(ascii.bytes(), &mut out);
+        fold_ascii_into(ascii.as_bytes(), &mut out);
     }
-    out
+    // Only ASCII letters, digits and spaces were pushed, so this is always valid UTF-8.
+    String::from_utf8(out).unwrap_or_default()
 }
 
+/// What folding does with each byte of ASCII text: `SEP` starts a new word, `DROP` vanishes
+/// (apostrophes), anything else is the byte to keep (letters lowered).
+const SEP: u8 = 0;
+const DROP: u8 = 1;
+const FOLD: [u8; 256] = {
+    let mut table = [SEP; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = match c {
+            b'a'..=b'z' | b'0'..=b'9' => c,
+            b'A'..=b'Z' => c.to_ascii_lowercase(),
+            b'\'' | b'`' => DROP,
+            _ => SEP,
+        };
+        b += 1;
+    }
+    table
+};
+
 /// Lower-case ASCII letters and digits pass; apostrophes vanish; anything else separates words.
-fn fold_ascii_into(bytes: impl Iterator<Item = u8>, out: &mut String) {
+fn fold_ascii_into(bytes: &[u8], out: &mut Vec<u8>) {
     let mut pending_space = false;
-    for b in bytes {
-        match b {
-            b'a'..=b'z' | b'0'..=b'9' => {
+    for &b in bytes {
+        match FOLD[b as usize] {
+            SEP => pending_space = true,
+            DROP => {}
+            keep => {
                 if pending_space && !out.is_empty() {
-                    out.push(' ');
+                    out.push(b' ');
                 }
                 pending_space = false;
-                out.push(b as char);
+                out.push(keep);
             }
-            b'A'..=b'Z' => {
-                if pending_space && !out.is_empty() {
-                    out.push(' ');
-                }
-                pending_space = false;
-                out.push(b.to_ascii_lowercase() as char);
-            }
-            b'\'' | b'`' => {}
-            _ => pending_space = true,
         }
     }
 }

@@ -67,6 +67,39 @@ pub struct Reply {
     pub candidates: Vec<String>,
 }
 
+/// A reply as borrowed pieces of the brain's finished texts: the same content as a [`Reply`]
+/// ([`ReplyParts::to_reply`]) without copying it. Built by [`crate::Brain::respond_parts`] for
+/// doors that write a reply out once and keep nothing (`classify`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplyParts<'a> {
+    /// See [`Reply::intent`].
+    pub intent: &'a str,
+    /// The reply text is these pieces joined by a blank line (`"\n\n"`).
+    pub text: Vec<&'a str>,
+    /// See [`Reply::buttons`].
+    pub buttons: Vec<&'a Button>,
+    /// See [`Reply::kind`].
+    pub kind: Kind,
+    /// See [`Reply::confidence`].
+    pub confidence: f32,
+    /// See [`Reply::candidates`].
+    pub candidates: Vec<&'a str>,
+}
+
+impl ReplyParts<'_> {
+    /// The owned reply, as every door but `classify` uses it.
+    pub fn to_reply(&self) -> Reply {
+        Reply {
+            intent: self.intent.to_owned(),
+            reply: self.text.join("\n\n"),
+            buttons: self.buttons.iter().map(|&b| b.clone()).collect(),
+            kind: self.kind,
+            confidence: self.confidence,
+            candidates: self.candidates.iter().map(|&c| c.to_owned()).collect(),
+        }
+    }
+}
+
 /// Render a template: replace each `{kind:id}` with the contact or figure it names.
 ///
 /// Kinds: `contact` (name, phone, email, web and note in one line), `phone`, `web`, `name`,

@@ -1,0 +1,95 @@
+//! The evaluation set of DESIGN.md (`../shared/eval/dev.tsv`) scored through the same code
+//! path as Telegram, and the `eval` command's contract.
+
+mod common;
+
+use common::{assert_no_panic, bin, brain, dev_tsv};
+
+/// The bar for the development set in `cargo test`; CI also runs
+/// `safeguard-bot eval ../shared/eval/dev.tsv --min-accuracy 0.95`.
+const MIN_ACCURACY: f64 = 0.90;
+
+#[test]
+fn dev_set_scores_at_least_ninety_percent() {
+    let path = dev_tsv();
+    let tsv = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read the evaluation set {} ({e}); set SAFEGUARD_DEV_TSV to its path",
+            path.display()
+        )
+    });
+    let cases = safeguard_bot::eval::parse(&tsv).expect("the evaluation set parses");
+    assert!(cases.len() >= 50, "only {} cases", cases.len());
+    let report = safeguard_bot::eval::run(brain(), &cases);
+    assert!(
+        report.accuracy >= MIN_ACCURACY,
+        "accuracy {:.1}% is under {:.0}%:\n{}",
+        report.accuracy * 100.0,
+        MIN_ACCURACY * 100.0,
+        report.to_text()
+    );
+    assert_eq!(
+        report.emergency_recall,
+        Some(1.0),
+        "an emergency was missed:\n{}",
+        report.to_text()
+    );
+}
+
+fn eval_cli(args: &[&str]) -> (i32, String, String) {
+    let out = bin().arg("eval").args(args).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_no_panic(&stderr);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr,
+    )
+}
+
+fn tsv_file(text: &str) -> tempfile::NamedTempFile {
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(file.path(), text).expect("write");
+    file
+}
+
+#[test]
+fn eval_fails_below_the_minimum_accuracy() {
+    let file =
+        tsv_file("is sexting illegal\tsexting_law\nhello\tgreeting\nqwerty zxcv\temergency\n");
+    let path = file.path().to_str().expect("utf-8 path");
+    let (code, stdout, stderr) = eval_cli(&[path, "--min-accuracy", "1.0"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("below"), "{stderr}");
+    let (code, _, _) = eval_cli(&[path, "--min-accuracy", "0.0"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn eval_json_reports_accuracy_and_failures() {
+    let file = tsv_file("# a comment\n\nqwerty zxcv\temergency\n");
+    let path = file.path().to_str().expect("utf-8 path");
+    let (code, stdout, _) = eval_cli(&[path, "--json"]);
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(json["total"], 1);
+    assert_eq!(json["accuracy"], 0.0);
+    assert_eq!(json["failures"][0]["line"], 3);
+}
+
+#[test]
+fn a_line_without_intents_is_an_error_naming_the_line() {
+    let file = tsv_file("is sexting illegal\tsexting_law\njust text, no tab\n");
+    let (code, _, stderr) = eval_cli(&[file.path().to_str().expect("utf-8 path")]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("line 2"), "{stderr}");
+}
+
+#[test]
+fn a_missing_evaluation_file_is_one_clear_line() {
+    let (code, _, stderr) = eval_cli(&["/nonexistent/dev.tsv"]);
+    assert_eq!(code, 1);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("/nonexistent/dev.tsv"), "{stderr}");
+}

@@ -1,0 +1,228 @@
+//! The one-pass matcher (patterns cut into parts, one automaton, order checked afterwards)
+//! must give exactly what matching every pattern on its own gives. These tests hold
+//! `Matcher` to `NaiveMatcher`, the pattern-by-pattern reference, on the shipped table and on
+//! a table of patterns that use the regex features the one-pass design has to treat with
+//! care: gaps that are not plain `.*`, capitals, the `i` flag, negated classes, anchors.
+
+mod common;
+
+use proptest::prelude::*;
+use safeguard_bot::content::Content;
+use safeguard_bot::lexicon::Lexicon;
+use safeguard_bot::matcher::{Matcher, NaiveMatcher};
+use safeguard_bot::normalize::fold;
+
+struct Pair {
+    lexicon: Lexicon,
+    one_pass: Matcher,
+    naive: NaiveMatcher,
+}
+
+impl Pair {
+    fn new(content: &Content) -> Self {
+        Pair {
+            lexicon: Lexicon::from_content(content),
+            one_pass: Matcher::build(content).expect("builds"),
+            naive: NaiveMatcher::build(content).expect("builds"),
+        }
+    }
+
+    /// Compare on `text` as given and as the brain would see it.
+    fn assert_agree(&self, text: &str) {
+        let folded = fold(text);
+        let rewritten = self.lexicon.rewrite(&folded).into_owned();
+        for t in [text, &folded, &rewritten] {
+            assert_eq!(
+                self.one_pass.scan(t, &self.lexicon),
+                self.naive.scan(t, &self.lexicon),
+                "the matchers disagree on {t:?}"
+            );
+        }
+    }
+}
+
+/// Patterns that exercise each special case of the one-pass matcher.
+const TRICKY: [&str; 24] = [
+    r"[^a]bc",
+    r"[[:upper:]]x",
+    r"\x41BC",
+    r"Capital",
+    r"a.+b",
+    r"x[^y]*z",
+    r"(foo.*bar|baz)",
+    r"(?s:.)*qux",
+    r"\bhelp\b.*\bnow\b.*\bplease\b",
+    r"^start",
+    r"end$",
+    r"\bnever\b.*",
+    r".*\bwhy\b",
+    r"(?:one|two)\s+three",
+    r"[[:alpha:]]{3}\d",
+    r"\W\w+\W",
+    r"[^[^a]]q",
+    r"(\bdog\b).*(\bcat\b)",
+    r"(a|b)*a(a|b){6}",
+    r"[a-z&&[^aeiou]]{5}",
+    r"\bin danger\b.*\b(now|tonight)\b",
+    r"(?s)left.*right",
+    r"up.*?down.*",
+    r"",
+];
+
+const WITH_CASE_FLAGS: [&str; 2] = [r"(?-i:CP)", r"(?i)HeLLo"];
+
+const WORDS: [&str; 40] = [
+    "abc",
+    "Abc",
+    "xbc",
+    "ABC",
+    "Capital",
+    "capital",
+    "CAPITAL",
+    "a",
+    "b",
+    "ab",
+    "foo",
+    "bar",
+    "baz",
+    "qux",
+    "x",
+    "y",
+    "z",
+    "help",
+    "now",
+    "please",
+    "start",
+    "end",
+    "never",
+    "why",
+    "one",
+    "two",
+    "three",
+    "dog",
+    "cat",
+    "q",
+    "in danger",
+    "not",
+    "tonight",
+    "left",
+    "right",
+    "up",
+    "down",
+    "CP",
+    "cp",
+    "hello",
+];
+
+const SEPARATORS: [&str; 8] = [" ", " ", " ", "\n", ". ", "", "  ", "é"];
+
+/// The shipped folder with the tricky patterns added to a negatable intent (emergency, the
+/// first `patterns` list) and to a plain one (the second).
+fn tricky_content(extra: &[&str]) -> Content {
+    let dir = common::copy_responses();
+    let mut intents = common::read(dir.path(), "intents.toml");
+    let lines: String = extra.iter().map(|p| format!("  '{p}',\n")).collect();
+    let mut from = 0;
+    for _ in 0..2 {
+        let at = from
+            + intents[from..]
+                .find("\npatterns = [\n")
+                .expect("patterns list")
+            + 14;
+        intents.insert_str(at, &lines);
+        from = at + lines.len();
+    }
+    common::write(dir.path(), "intents.toml", &intents);
+    Content::load_dir(dir.path()).expect("the tricky table parses")
+}
+
+fn sentences() -> Vec<String> {
+    let mut all = Vec::new();
+    for (i, w) in WORDS.iter().enumerate() {
+        for (j, v) in WORDS.iter().enumerate().step_by(3) {
+            all.push(format!("{w}{}{v}", SEPARATORS[(i + j) % SEPARATORS.len()]));
+        }
+    }
+    all.extend(
+        [
+            "help me now please",
+            "help\nnow please",
+            "please help now",
+            "i am not in danger now",
+            "im in danger tonight",
+            "not sure but im in danger now",
+            "never mind why",
+            "up and down and up",
+            "left\nright",
+            "x abc yz x q z",
+            "aaaaaaabababab",
+            "dog then cat",
+            "cat then dog",
+            "two   three",
+            "abcd1 end",
+            "Start here",
+        ]
+        .map(str::to_owned),
+    );
+    all
+}
+
+#[test]
+fn one_pass_agrees_with_each_pattern_alone_on_real_messages() {
+    let pair = Pair::new(common::content());
+    let mut messages = common::table_messages();
+    messages.extend(common::dev_messages());
+    for message in &messages {
+        pair.assert_agree(message);
+        pair.assert_agree(&message.to_uppercase());
+        pair.assert_agree(&message.replace(' ', "\n"));
+        pair.assert_agree(&format!("{message} and also {message}"));
+    }
+}
+
+#[test]
+fn one_pass_agrees_on_patterns_that_use_every_regex_feature() {
+    let pair = Pair::new(&tricky_content(&TRICKY));
+    for sentence in sentences() {
+        pair.assert_agree(&sentence);
+        pair.assert_agree(&sentence.to_uppercase());
+    }
+}
+
+#[test]
+fn one_pass_agrees_when_a_pattern_sets_the_case_flag() {
+    let extra: Vec<&str> = TRICKY.iter().chain(&WITH_CASE_FLAGS).copied().collect();
+    let pair = Pair::new(&tricky_content(&extra));
+    for sentence in sentences() {
+        pair.assert_agree(&sentence);
+        pair.assert_agree(&sentence.to_uppercase());
+    }
+}
+
+fn sentence() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        (
+            prop::sample::select(&WORDS[..]),
+            prop::sample::select(&SEPARATORS[..]),
+        ),
+        0..12,
+    )
+    .prop_map(|parts| parts.into_iter().map(|(w, s)| format!("{w}{s}")).collect())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn one_pass_agrees_on_random_sentences(s in sentence()) {
+        static PAIR: std::sync::OnceLock<Pair> = std::sync::OnceLock::new();
+        let extra: Vec<&str> = TRICKY.iter().chain(&WITH_CASE_FLAGS).copied().collect();
+        PAIR.get_or_init(|| Pair::new(&tricky_content(&extra))).assert_agree(&s);
+    }
+
+    #[test]
+    fn one_pass_agrees_on_random_text(s in "\\PC{0,80}") {
+        static PAIR: std::sync::OnceLock<Pair> = std::sync::OnceLock::new();
+        PAIR.get_or_init(|| Pair::new(common::content())).assert_agree(&s);
+    }
+}
