@@ -45,8 +45,9 @@ fn fold_and_match(c: &mut Criterion) {
     group.finish();
 }
 
-/// The same table applied the naive way (each pattern its own regex, tried in turn) and the
-/// one-pass way, on the same folded messages, in one run.
+/// The same table applied the naive way (each pattern its own regex, tried in turn), the
+/// first design (one `RegexSet` over the whole patterns) and the one-pass way (parts
+/// automaton), on the same folded messages, in one run.
 fn naive_vs_one_pass(c: &mut Criterion) {
     let brain = brain();
     let content = brain.content();
@@ -63,6 +64,14 @@ fn naive_vs_one_pass(c: &mut Criterion) {
         b.iter(|| {
             for m in &mix {
                 black_box(naive.scan(m, &lexicon));
+            }
+        })
+    });
+    let original = common::OriginalSet::build(content);
+    group.bench_function("regex_set_whole_patterns", |b| {
+        b.iter(|| {
+            for m in &mix {
+                black_box(original.scan(m, &lexicon));
             }
         })
     });

@@ -248,6 +248,18 @@ fn the_compiled_size_limit_is_set() {
 }
 
 #[test]
+fn a_table_ten_times_the_size_compiles_and_answers() {
+    // Once refused: the order-checking automaton needed more than its cache limit.
+    let brain = Brain::new(common::ten_times_the_table()).expect("compiles");
+    let reply = brain.respond(Input::Text(LAW));
+    assert_eq!(reply.intent, brain_reply_intent(LAW));
+}
+
+fn brain_reply_intent(text: &str) -> String {
+    brain().respond(Input::Text(text)).intent
+}
+
+#[test]
 fn check_refuses_a_catastrophic_alternation_repeat() {
     check_refuses(r"(a|aa){5000}{5000}", "limit", Duration::from_secs(20));
 }
