@@ -64,8 +64,9 @@ use crate::problem::Problem;
 /// pattern that explodes (such as `(a|b){5000}`) and `check` reports it with its line.
 pub const SIZE_LIMIT: usize = 64 << 20;
 
-/// Most memory the lazy DFA of the parts automaton may use as a cache of its states. It grows
-/// only as states are needed; the shipped table settles at a few MiB.
+/// Most memory the lazy DFA of the parts automaton may use as a cache of its states (or the
+/// minimum a table needs, if more). It grows only as states are needed; the shipped table
+/// settles at a few MiB.
 pub const DFA_CACHE_LIMIT: usize = 16 << 20;
 
 /// Most memory the lazy DFA that checks the order of parts may use for its states.
@@ -169,6 +170,9 @@ struct Automata {
     chain: Option<DFA>,
     /// Part index to its pattern in `chain`, or `u32::MAX`.
     chain_of: Vec<u32>,
+    /// Per part, the fewest and (when bounded) the most bytes a match of it spans: often
+    /// enough to settle a step of [`InOrder`] from the main scan alone, without a search.
+    lengths: Vec<(usize, Option<usize>)>,
 }
 
 /// What one scan needs besides the automata: their caches of states, which parts were seen,
@@ -180,6 +184,8 @@ struct Scratch {
     seen: Vec<u64>,
     /// Per part seen in this scan, where its earliest match ends.
     first_end: Vec<usize>,
+    /// Per part seen in this scan, where its last match ends.
+    last_end: Vec<usize>,
     candidates: Vec<u32>,
 }
 
@@ -193,6 +199,7 @@ impl Parts {
                 chain_cache: for_pool.chain.as_ref().map(DFA::create_cache),
                 seen: vec![0; parts.div_ceil(64)],
                 first_end: vec![0; parts],
+                last_end: vec![0; parts],
                 candidates: Vec::new(),
             }
         });
@@ -250,12 +257,26 @@ impl InOrder<'_> {
     /// start there or later, and so on. Taking the earliest end at each step loses nothing,
     /// so this is exactly "the parts joined by `.*` match". `None` if the chain automaton
     /// could not answer (it is built never to give up): then the whole regex decides.
-    fn check(&mut self, parts: &[u32], first_end: &[usize]) -> Option<bool> {
+    ///
+    /// A step needs no search when the main scan already settles it: if the last match of
+    /// the part ends too early for any match to start at the point, it fails; if its first
+    /// match is too long ago to have started before the point (its end minus its longest
+    /// span is past the point), that first match is the earliest one starting there.
+    fn check(&mut self, parts: &[u32], first_end: &[usize], last_end: &[usize]) -> Option<bool> {
         let Some((&first, rest)) = parts.split_first() else {
             return Some(true);
         };
         let mut at = first_end[first as usize];
         for &part in rest {
+            let p = part as usize;
+            let (shortest, longest) = self.automata.lengths[p];
+            if last_end[p] < at + shortest {
+                return Some(false);
+            }
+            if longest.is_some_and(|longest| first_end[p] >= at + longest) {
+                at = first_end[p];
+                continue;
+            }
             let (Some(chain), Some(cache)) = (&self.automata.chain, self.cache.as_deref_mut())
             else {
                 return None;
@@ -379,10 +400,20 @@ impl Matcher {
             .configure(
                 DFA::config()
                     .match_kind(MatchKind::All)
-                    .cache_capacity(DFA_CACHE_LIMIT),
+                    .cache_capacity(DFA_CACHE_LIMIT)
+                    // A big table needs a bigger minimum cache than the limit: take it (the
+                    // NFA behind it is within SIZE_LIMIT) rather than refuse the table.
+                    .skip_cache_capacity_check(true),
             )
             .build_from_nfa(nfa)
             .map_err(|e| located(&e.to_string()))?;
+        let lengths = parts
+            .iter()
+            .map(|p| {
+                let props = p.properties();
+                (props.minimum_len().unwrap_or(0), props.maximum_len())
+            })
+            .collect();
         let mut chain_of = vec![u32::MAX; parts.len()];
         let mut chain_hirs = Vec::new();
         for alternative in patterns.iter().flat_map(|p| &p.alternatives) {
@@ -424,7 +455,8 @@ impl Matcher {
                     DFA::config()
                         .match_kind(MatchKind::All)
                         .starts_for_each_pattern(true)
-                        .cache_capacity(CHAIN_CACHE_LIMIT),
+                        .cache_capacity(CHAIN_CACHE_LIMIT)
+                        .skip_cache_capacity_check(true),
                 )
                 .build_from_nfa(nfa)
                 .map_err(|e| located(&e.to_string()))?;
@@ -448,6 +480,7 @@ impl Matcher {
                 parts: dfa,
                 chain,
                 chain_of,
+                lengths,
             })),
             patterns,
             first_part_of,
@@ -469,6 +502,7 @@ impl Matcher {
             chain_cache,
             seen,
             first_end,
+            last_end,
             candidates,
         } = &mut *guard;
         seen.fill(0);
@@ -493,6 +527,7 @@ impl Matcher {
             };
             let part = found.pattern().as_usize();
             let (word, bit) = (part / 64, 1u64 << (part % 64));
+            last_end[part] = found.offset();
             if seen[word] & bit == 0 {
                 seen[word] |= bit;
                 // Matches are reported in order of their end, so this is the earliest.
@@ -533,7 +568,7 @@ impl Matcher {
                 }
                 let chained = (alternative.chainable
                     && (alternative.crosses_newline || !has_newline))
-                    .then(|| in_order.check(&alternative.parts, first_end))
+                    .then(|| in_order.check(&alternative.parts, first_end, last_end))
                     .flatten();
                 match chained {
                     Some(true) => {

@@ -134,3 +134,45 @@ pub fn insert_pattern(dir: &Path, pattern: &str) -> usize {
     );
     line_of(&old, list)
 }
+
+/// The shipped content with nine more copies of every intent (ids renamed, letters of the
+/// patterns rotated so that no copy shares a pattern): ten times the patterns.
+pub fn ten_times_the_table() -> Content {
+    fn rotate(pattern: &str, k: u8) -> String {
+        let mut out = String::with_capacity(pattern.len());
+        let mut chars = pattern.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => {
+                    out.push(c);
+                    out.extend(chars.next());
+                }
+                'a'..='z' => out.push((b'a' + (c as u8 - b'a' + k) % 26) as char),
+                _ => out.push(c),
+            }
+        }
+        out
+    }
+    let base = content();
+    let groups: std::collections::HashMap<&str, &str> = base
+        .lexicon
+        .groups
+        .iter()
+        .map(|(name, body)| (name.value.as_str(), body.as_str()))
+        .collect();
+    let mut bigger = base.clone();
+    for k in 1..10 {
+        for intent in base.intents.iter().filter(|i| i.id.value != "fallback") {
+            let mut copy = intent.clone();
+            copy.id.value = format!("{}_{k}", intent.id.value);
+            copy.commands.clear();
+            for p in copy.patterns.iter_mut().chain(copy.hints.iter_mut()) {
+                let expanded =
+                    safeguard_bot::matcher::expand(&p.value, &groups).expect("groups expand");
+                p.value = rotate(&expanded, k);
+            }
+            bigger.intents.push(copy);
+        }
+    }
+    bigger
+}
