@@ -179,7 +179,7 @@ fn a_clear_message_is_answered_with_high_confidence() {
 }
 
 #[test]
-fn every_labelled_set_in_tests_data_stays_above_95_percent_with_every_emergency_caught() {
+fn every_labelled_set_stays_above_95_percent_with_every_emergency_caught() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .expect("tests/data exists")
@@ -188,6 +188,11 @@ fn every_labelled_set_in_tests_data_stays_above_95_percent_with_every_emergency_
         .collect();
     files.sort();
     assert!(!files.is_empty());
+    // The shared development set sits beside the checkout (as in CI) when it is there.
+    let dev = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/dev.tsv");
+    if dev.exists() {
+        files.push(dev);
+    }
     for file in files {
         let text = std::fs::read_to_string(&file).expect("readable");
         let cases = safeguard_bot::eval::parse(&text).expect("well-formed");
