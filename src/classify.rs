@@ -30,24 +30,20 @@ pub const CACHE_BYTES: usize = 4 << 20;
 /// enough that the first lines come out at once.
 const BATCH_LINES: usize = 1024;
 
-/// Most worker threads. The work is CPU-bound and the target machine has two cores.
-const MAX_WORKERS: usize = 4;
-
 /// Classify every line of `input` to `output`. Invalid UTF-8 is replaced (U+FFFD) rather than
 /// refused, so one bad line never stops a batch; `\r\n` line ends are accepted. A reader that
 /// closes the pipe early (`| head`) ends the run quietly.
 ///
-/// With more than one CPU available to the process, batches of lines are answered on worker
-/// threads (one per CPU, up to four) and written in input order; `taskset -c 0`
-/// or a one-CPU container runs it on the calling thread alone.
+/// Runs on the calling thread: on the two-core target, two workers were slower than one
+/// (each warms its own lazy DFA, and the second core is rarely idle); see BENCHMARKS.md and
+/// [`run_with`].
 pub fn run(brain: &Brain, input: impl BufRead, output: impl Write) -> io::Result<()> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(MAX_WORKERS);
-    run_with(brain, input, output, workers)
+    run_with(brain, input, output, 1)
 }
 
 /// [`run`] with a chosen number of worker threads; 1 (or 0) answers on the calling thread.
+/// With more, batches of lines are answered on the workers and written in input order, for
+/// machines with cores to spare.
 pub fn run_with(
     brain: &Brain,
     mut input: impl BufRead,

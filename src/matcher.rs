@@ -48,7 +48,8 @@ use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::{Arc, OnceLock};
 
 use regex::bytes::{Regex, RegexBuilder};
-use regex_automata::hybrid::dfa::{Cache, OverlappingState, DFA};
+use regex_automata::hybrid::dfa::{Cache, DFA};
+use regex_automata::hybrid::LazyStateID;
 use regex_automata::meta;
 use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::pool::Pool;
@@ -508,31 +509,52 @@ impl Matcher {
         seen.fill(0);
         candidates.clear();
         candidates.extend_from_slice(&self.always);
-        let input = Input::new(text);
-        let mut state = OverlappingState::start();
+        // The overlapping search, walked by hand: the lazy DFA reports the parts that end at
+        // each offset one byte late (after it has seen the byte that settles `\b`), and once
+        // more after the end of the text. Walking it directly costs a table lookup per byte
+        // and nothing per match beyond recording it.
+        let dfa = &self.parts.automata.parts;
         let mut gave_up = false;
-        loop {
-            if self
-                .parts
-                .automata
-                .parts
-                .try_search_overlapping_fwd(cache, &input, &mut state)
-                .is_err()
-            {
-                gave_up = true;
-                break;
+        let mut record = |cache: &Cache, sid: LazyStateID, at: usize| {
+            for i in 0..dfa.match_len(cache, sid) {
+                let part = dfa.match_pattern(cache, sid, i).as_usize();
+                let (word, bit) = (part / 64, 1u64 << (part % 64));
+                last_end[part] = at;
+                if seen[word] & bit == 0 {
+                    seen[word] |= bit;
+                    // Offsets only grow, so the first one seen is the earliest end.
+                    first_end[part] = at;
+                    candidates.extend_from_slice(&self.first_part_of[part]);
+                }
             }
-            let Some(found) = state.get_match() else {
-                break;
-            };
-            let part = found.pattern().as_usize();
-            let (word, bit) = (part / 64, 1u64 << (part % 64));
-            last_end[part] = found.offset();
-            if seen[word] & bit == 0 {
-                seen[word] |= bit;
-                // Matches are reported in order of their end, so this is the earliest.
-                first_end[part] = found.offset();
-                candidates.extend_from_slice(&self.first_part_of[part]);
+        };
+        match dfa.start_state_forward(cache, &Input::new(text)) {
+            Err(_) => gave_up = true,
+            Ok(mut sid) => {
+                for (at, &byte) in text.as_bytes().iter().enumerate() {
+                    match dfa.next_state(cache, sid, byte) {
+                        Ok(next) => sid = next,
+                        Err(_) => {
+                            gave_up = true;
+                            break;
+                        }
+                    }
+                    if sid.is_tagged() {
+                        if sid.is_match() {
+                            record(cache, sid, at);
+                        } else if sid.is_dead() || sid.is_quit() {
+                            gave_up = sid.is_quit();
+                            break;
+                        }
+                    }
+                }
+                if !gave_up && !sid.is_dead() {
+                    match dfa.next_eoi_state(cache, sid) {
+                        Ok(end) if end.is_match() => record(cache, end, text.len()),
+                        Ok(_) => {}
+                        Err(_) => gave_up = true,
+                    }
+                }
             }
         }
         if gave_up {
