@@ -23,12 +23,7 @@ struct WholeSet {
 
 impl WholeSet {
     fn build(content: &Content) -> Self {
-        let groups: std::collections::HashMap<&str, &str> = content
-            .lexicon
-            .groups
-            .iter()
-            .map(|(name, body)| (name.value.as_str(), body.as_str()))
-            .collect();
+        let groups: std::collections::HashMap<&str, &str> = content.lexicon.group_map();
         let (mut patterns, mut owners, mut negatable) = (Vec::new(), Vec::new(), Vec::new());
         for (i, intent) in content.intents.iter().enumerate() {
             for (list, weight) in [(&intent.patterns, 2), (&intent.hints, 1)] {

@@ -272,6 +272,16 @@ pub struct LexiconDef {
     pub groups: Vec<(Text, String)>,
 }
 
+impl LexiconDef {
+    /// The word groups by name, as [`crate::matcher::expand`] takes them.
+    pub fn group_map(&self) -> std::collections::HashMap<&str, &str> {
+        self.groups
+            .iter()
+            .map(|(name, body)| (name.value.as_str(), body.as_str()))
+            .collect()
+    }
+}
+
 /// Everything in a content folder, parsed, with locations kept.
 #[derive(Debug, Clone)]
 pub struct Content {

@@ -387,16 +387,7 @@ impl Matcher {
             let owners: Vec<&str> = table.iter().map(|(_, o, _)| owner_name(*o)).collect();
             locate_errors(&texts, &owners, why)
         };
-        let nfa = thompson::Compiler::new()
-            .configure(
-                thompson::Config::new()
-                    .utf8(false)
-                    .shrink(false)
-                    .which_captures(WhichCaptures::None)
-                    .nfa_size_limit(Some(SIZE_LIMIT)),
-            )
-            .build_many_from_hir(&parts)
-            .map_err(|e| located(&e.to_string()))?;
+        let nfa = compile_nfa(&parts).map_err(|e| located(&e))?;
         let dfa = DFA::builder()
             .configure(
                 DFA::config()
@@ -441,16 +432,7 @@ impl Matcher {
         let chain = if chain_hirs.is_empty() {
             None
         } else {
-            let nfa = thompson::Compiler::new()
-                .configure(
-                    thompson::Config::new()
-                        .utf8(false)
-                        .shrink(false)
-                        .which_captures(WhichCaptures::None)
-                        .nfa_size_limit(Some(SIZE_LIMIT)),
-                )
-                .build_many_from_hir(&chain_hirs)
-                .map_err(|e| located(&e.to_string()))?;
+            let nfa = compile_nfa(&chain_hirs).map_err(|e| located(&e))?;
             let dfa = DFA::builder()
                 .configure(
                     DFA::config()
@@ -813,6 +795,20 @@ fn gap_kind(hir: &Hir) -> Option<Gap> {
     })
 }
 
+/// The Thompson NFA behind both automata: bytes not UTF-8, no captures, within [`SIZE_LIMIT`].
+fn compile_nfa(hirs: &[Hir]) -> Result<thompson::NFA, String> {
+    thompson::Compiler::new()
+        .configure(
+            thompson::Config::new()
+                .utf8(false)
+                .shrink(false)
+                .which_captures(WhichCaptures::None)
+                .nfa_size_limit(Some(SIZE_LIMIT)),
+        )
+        .build_many_from_hir(hirs)
+        .map_err(|e| e.to_string())
+}
+
 fn syntax_problem(text: &Text, owner: &str, e: regex_syntax::Error) -> Problem {
     Problem::new(
         &text.at,
@@ -835,12 +831,7 @@ fn compile_one(pattern: &str) -> Result<Regex, regex::Error> {
 /// and use it in many patterns (`'\bsend\w* {picture}'`). A name is letters, digits and `_`
 /// starting with a letter, so regex repetitions such as `{2,3}` are left alone.
 fn expand_all(patterns: &[(&Text, &str)], content: &Content) -> Result<Vec<Text>, Vec<Problem>> {
-    let groups: std::collections::HashMap<&str, &str> = content
-        .lexicon
-        .groups
-        .iter()
-        .map(|(name, body)| (name.value.as_str(), body.as_str()))
-        .collect();
+    let groups: std::collections::HashMap<&str, &str> = content.lexicon.group_map();
     let mut problems = Vec::new();
     let expanded = patterns
         .iter()

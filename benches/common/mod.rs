@@ -70,12 +70,7 @@ fn rotate(pattern: &str, k: u8) -> String {
 /// The shipped table with `copies - 1` extra copies of every intent (ids renamed, patterns
 /// rotated so that no two copies share a pattern): `copies` times the patterns.
 pub fn table_times(content: &Content, copies: u8) -> Content {
-    let groups: std::collections::HashMap<&str, &str> = content
-        .lexicon
-        .groups
-        .iter()
-        .map(|(name, body)| (name.value.as_str(), body.as_str()))
-        .collect();
+    let groups: std::collections::HashMap<&str, &str> = content.lexicon.group_map();
     let expanded = |t: &Text, k: u8| Text {
         value: rotate(&expand(&t.value, &groups).expect("groups expand"), k),
         at: t.at.clone(),
@@ -106,12 +101,7 @@ pub struct OriginalSet {
 
 impl OriginalSet {
     pub fn build(content: &Content) -> Self {
-        let groups: std::collections::HashMap<&str, &str> = content
-            .lexicon
-            .groups
-            .iter()
-            .map(|(name, body)| (name.value.as_str(), body.as_str()))
-            .collect();
+        let groups: std::collections::HashMap<&str, &str> = content.lexicon.group_map();
         let mut patterns = Vec::new();
         let mut owners = Vec::new();
         let mut negatable = Vec::new();

@@ -154,12 +154,7 @@ pub fn ten_times_the_table() -> Content {
         out
     }
     let base = content();
-    let groups: std::collections::HashMap<&str, &str> = base
-        .lexicon
-        .groups
-        .iter()
-        .map(|(name, body)| (name.value.as_str(), body.as_str()))
-        .collect();
+    let groups: std::collections::HashMap<&str, &str> = base.lexicon.group_map();
     let mut bigger = base.clone();
     for k in 1..10 {
         for intent in base.intents.iter().filter(|i| i.id.value != "fallback") {
