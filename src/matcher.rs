@@ -6,26 +6,34 @@
 //!
 //! # One pass, without the state explosion
 //!
-//! Many patterns join words with `.*` (`\bhelp\b.*\bnow\b`). Compiled together into one
-//! `RegexSet`, each `.*` keeps its pattern "half matched" until the end of the message, and the
-//! lazy DFA needs a state for every combination of half-matched patterns: with the shipped
-//! table it built new states for almost every message and ran at about 15,000 messages a
-//! second (BENCHMARKS.md). So the table is compiled in two layers:
+//! Many patterns join words with `.*` (`\bhelp\b.*\bnow\b`) or word windows
+//! (`\bhurting (\w+ ){0,5}now\b`). Compiled together into one unanchored `RegexSet`, every
+//! pattern that has begun to match stays "half matched" while the scan goes on, and the lazy
+//! DFA needs a state for every combination of half-matched patterns, started at different
+//! places: with the shipped table it built new states for almost every message (about 2,000
+//! messages a second, BENCHMARKS.md). So the table is compiled in two layers:
 //!
 //! 1. Each pattern is cut at its top-level unbounded gaps (`.*`, `.+`, `[^x]*` and the like:
-//!    a repetition without upper bound of a class that matches a space) into parts, and one
-//!    multi-pattern lazy DFA (`regex-automata`, the engine under [`regex::bytes::RegexSet`])
-//!    is built over the distinct parts of the whole table. One overlapping scan of the message
-//!    says which parts occur and where each first ends.
+//!    a repetition without upper bound of a class that matches a space) into parts. The
+//!    distinct parts of the whole table go into one multi-pattern lazy DFA
+//!    (`regex-automata`, the engine under [`regex::bytes::RegexSet`]), searched in overlapping
+//!    mode so that it reports every part that occurs and where each ends. Almost every part
+//!    starts with `\b` or `^`, so it can only start at a word boundary: that automaton is run
+//!    *anchored* at each word boundary of the message, and each run stops as soon as no part
+//!    can still match from there (after a word or two, mostly). A state then only ever holds
+//!    what was begun at one place, so the states are few and the same from one message to the
+//!    next, and the automaton stops building new ones once warm. The few parts that can start
+//!    anywhere get a second automaton, run once unanchored over the message.
 //! 2. A pattern that is a single part matched when its part did. A pattern cut into parts can
 //!    only match if every part of one of its alternatives occurred, so only those few
 //!    candidates are checked further. Where the gaps are plain `.*`, the alternative matches
-//!    exactly when its parts occur in order, which a second lazy DFA confirms with one
+//!    exactly when its parts occur in order, which a third lazy DFA confirms with one
 //!    anchored search per part (`InOrder`). Other gaps, and negatable intents (which need
 //!    where each match starts), are decided by the pattern's own regex, compiled on first use.
 //!
-//! The answer is the same as matching every pattern alone: step 1 is a necessary condition
-//! (whenever `a.*b` matches, `a` and `b` occur), and step 2 decides exactly. The
+//! The answer is the same as matching every pattern alone: step 1 finds every occurrence of
+//! every part (an anchored run from each place a part can start), step 1 is a necessary
+//! condition (whenever `a.*b` matches, `a` and `b` occur), and step 2 decides exactly. The
 //! `matcher_equivalence` tests and the `respond_bytes` fuzz target hold it to [`NaiveMatcher`],
 //! the pattern-by-pattern reference.
 //!
@@ -35,7 +43,8 @@
 //! case, which `check` asks for): the automaton is smaller and quicker to build than a
 //! case-insensitive one.
 //!
-//! Cost: one linear scan of the message for the whole table; then, only for alternatives whose
+//! Cost: one short anchored run per word boundary (plus one scan for the few unanchored
+//! parts) for the whole table; then, only for alternatives whose
 //! parts all occurred, one short anchored search per further part (or one search with the
 //! pattern's regex); and, only when a negatable intent matched, one search per matching
 //! pattern of that intent to look for a negation. Never worse than linear in the message for
@@ -54,7 +63,7 @@ use regex_automata::meta;
 use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::pool::Pool;
 use regex_automata::{Anchored, Input, MatchKind, PatternID};
-use regex_syntax::hir::{Class, ClassBytes, ClassBytesRange, Hir, HirKind, Repetition};
+use regex_syntax::hir::{Class, ClassBytes, ClassBytesRange, Hir, HirKind, Look, Repetition};
 
 use crate::content::{Content, Text};
 use crate::lexicon::Lexicon;
@@ -158,12 +167,15 @@ struct Parts {
     pool: Pool<Scratch, ScratchFn>,
 }
 
-/// The two lazy DFAs of a table.
+/// The lazy DFAs of a table.
 #[derive(Debug)]
 struct Automata {
-    /// Every distinct part, searched in overlapping mode so that every part that occurs is
-    /// reported, with where it ends.
-    parts: DFA,
+    /// The parts that can only start at a word boundary (`\b`, `^`): nearly all of them.
+    /// Searched anchored at each word boundary of the message, in overlapping mode so that
+    /// every part that starts there is reported, with where it ends.
+    anchored: Option<PartsDfa>,
+    /// The other parts, searched once over the whole message, unanchored and overlapping.
+    loose: Option<PartsDfa>,
     /// For the parts that follow a gap in a chainable alternative, `(?s:.)*?` then the part,
     /// one pattern each, searched anchored at a point and for one pattern only: the earliest
     /// end of that part among its matches that start there or later. `None` when no
@@ -176,11 +188,148 @@ struct Automata {
     lengths: Vec<(usize, Option<usize>)>,
 }
 
+/// One multi-pattern lazy DFA over some of the parts, and which part each of its patterns is.
+#[derive(Debug)]
+struct PartsDfa {
+    dfa: DFA,
+    part_of: Vec<u32>,
+}
+
+impl PartsDfa {
+    /// One overlapping automaton over the parts `ids` (indexes into `parts`); `None` for none.
+    fn build(parts: &[Hir], ids: Vec<u32>) -> Result<Option<Self>, String> {
+        if ids.is_empty() {
+            return Ok(None);
+        }
+        let hirs: Vec<Hir> = ids.iter().map(|&i| parts[i as usize].clone()).collect();
+        let dfa = DFA::builder()
+            .configure(
+                DFA::config()
+                    .match_kind(MatchKind::All)
+                    .cache_capacity(DFA_CACHE_LIMIT)
+                    // A big table needs a bigger minimum cache than the limit: take it (the
+                    // NFA behind it is within SIZE_LIMIT) rather than refuse the table.
+                    .skip_cache_capacity_check(true),
+            )
+            .build_from_nfa(compile_nfa(&hirs)?)
+            .map_err(|e| e.to_string())?;
+        Ok(Some(PartsDfa { dfa, part_of: ids }))
+    }
+
+    /// Step through `input` (anchored or not, as it says), calling `found(part, end)` for each
+    /// part that matches; false if the lazy DFA gave up (it is built never to).
+    ///
+    /// Walked by hand: the lazy DFA reports the parts that end at each offset one byte late
+    /// (after it has seen the byte that settles `\b`), and once more after the end of the
+    /// input. Walking it directly costs a table lookup per byte and nothing per match beyond
+    /// recording it; an anchored walk stops as soon as no part can still match.
+    fn walk(&self, cache: &mut Cache, input: &Input, found: &mut impl FnMut(u32, usize)) -> bool {
+        let dfa = &self.dfa;
+        let mut record = |cache: &Cache, sid: LazyStateID, at: usize| {
+            for i in 0..dfa.match_len(cache, sid) {
+                found(
+                    self.part_of[dfa.match_pattern(cache, sid, i).as_usize()],
+                    at,
+                );
+            }
+        };
+        let Ok(mut sid) = dfa.start_state_forward(cache, input) else {
+            return false;
+        };
+        let span = input.get_span();
+        for (at, &byte) in (span.start..).zip(&input.haystack()[span.start..span.end]) {
+            match dfa.next_state(cache, sid, byte) {
+                Ok(next) => sid = next,
+                Err(_) => return false,
+            }
+            if sid.is_tagged() {
+                if sid.is_match() {
+                    record(cache, sid, at);
+                } else if sid.is_dead() {
+                    return true;
+                } else if sid.is_quit() {
+                    return false;
+                }
+            }
+        }
+        match dfa.next_eoi_state(cache, sid) {
+            Ok(end) => {
+                if end.is_match() {
+                    record(cache, end, input.end());
+                }
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+/// Where a part that starts with `\b` or `^` can start: the start of the text and every
+/// word boundary (ASCII word characters, as `\b` sees them with Unicode off).
+fn word_boundaries(text: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    let word = |at: usize| {
+        text.get(at)
+            .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_')
+    };
+    (0..=text.len()).filter(move |&at| at == 0 || word(at) != word(at - 1))
+}
+
+/// True when every match of `hir` starts at a word boundary or the start of the text, so an
+/// anchored search at those places alone finds all of its matches.
+fn starts_at_boundary(hir: &Hir) -> bool {
+    match hir.kind() {
+        HirKind::Look(look) => matches!(
+            look,
+            Look::Start | Look::WordAscii | Look::WordStartAscii | Look::WordEndAscii
+        ),
+        HirKind::Capture(c) => starts_at_boundary(&c.sub),
+        HirKind::Concat(items) => items.first().is_some_and(starts_at_boundary),
+        HirKind::Alternation(branches) => branches.iter().all(starts_at_boundary),
+        HirKind::Repetition(rep) => rep.min >= 1 && starts_at_boundary(&rep.sub),
+        _ => false,
+    }
+}
+
+/// True when `hir` can run on across any number of words (an unbounded repetition of
+/// something that matches a non-word byte, inside a part). An anchored run of such a part
+/// from every word boundary could read the rest of the message each time, so it goes in the
+/// unanchored automaton, which reads the message once.
+fn stretches_across_words(hir: &Hir) -> bool {
+    match hir.kind() {
+        HirKind::Repetition(rep) => {
+            (rep.max.is_none() && !only_word_bytes(&rep.sub)) || stretches_across_words(&rep.sub)
+        }
+        HirKind::Capture(c) => stretches_across_words(&c.sub),
+        HirKind::Concat(items) | HirKind::Alternation(items) => {
+            items.iter().any(stretches_across_words)
+        }
+        _ => false,
+    }
+}
+
+/// True when `hir` only ever matches word bytes (`[0-9A-Za-z_]`), as `\w+` does.
+fn only_word_bytes(hir: &Hir) -> bool {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => true,
+        HirKind::Literal(lit) => lit.0.iter().all(|&b| word(b)),
+        HirKind::Class(Class::Bytes(class)) => class
+            .ranges()
+            .iter()
+            .all(|r| (r.start()..=r.end()).all(word)),
+        HirKind::Class(Class::Unicode(_)) => false,
+        HirKind::Repetition(rep) => only_word_bytes(&rep.sub),
+        HirKind::Capture(c) => only_word_bytes(&c.sub),
+        HirKind::Concat(items) | HirKind::Alternation(items) => items.iter().all(only_word_bytes),
+    }
+}
+
 /// What one scan needs besides the automata: their caches of states, which parts were seen,
 /// where each first ended, and which patterns to check.
 #[derive(Debug)]
 struct Scratch {
-    cache: Cache,
+    anchored_cache: Option<Cache>,
+    loose_cache: Option<Cache>,
     chain_cache: Option<Cache>,
     seen: Vec<u64>,
     /// Per part seen in this scan, where its earliest match ends.
@@ -194,9 +343,10 @@ impl Parts {
     fn new(automata: Arc<Automata>) -> Self {
         let for_pool = Arc::clone(&automata);
         let create: ScratchFn = Box::new(move || {
-            let parts = for_pool.parts.pattern_len();
+            let parts = for_pool.lengths.len();
             Scratch {
-                cache: for_pool.parts.create_cache(),
+                anchored_cache: for_pool.anchored.as_ref().map(|p| p.dfa.create_cache()),
+                loose_cache: for_pool.loose.as_ref().map(|p| p.dfa.create_cache()),
                 chain_cache: for_pool.chain.as_ref().map(DFA::create_cache),
                 seen: vec![0; parts.div_ceil(64)],
                 first_end: vec![0; parts],
@@ -211,7 +361,7 @@ impl Parts {
     }
 
     fn len(&self) -> usize {
-        self.automata.parts.pattern_len()
+        self.automata.lengths.len()
     }
 }
 
@@ -387,18 +537,12 @@ impl Matcher {
             let owners: Vec<&str> = table.iter().map(|(_, o, _)| owner_name(*o)).collect();
             locate_errors(&texts, &owners, why)
         };
-        let nfa = compile_nfa(&parts).map_err(|e| located(&e))?;
-        let dfa = DFA::builder()
-            .configure(
-                DFA::config()
-                    .match_kind(MatchKind::All)
-                    .cache_capacity(DFA_CACHE_LIMIT)
-                    // A big table needs a bigger minimum cache than the limit: take it (the
-                    // NFA behind it is within SIZE_LIMIT) rather than refuse the table.
-                    .skip_cache_capacity_check(true),
-            )
-            .build_from_nfa(nfa)
-            .map_err(|e| located(&e.to_string()))?;
+        let (at_boundary, loose): (Vec<u32>, Vec<u32>) = (0..parts.len() as u32).partition(|&i| {
+            let part = &parts[i as usize];
+            starts_at_boundary(part) && !stretches_across_words(part)
+        });
+        let anchored = PartsDfa::build(&parts, at_boundary).map_err(|e| located(&e))?;
+        let loose = PartsDfa::build(&parts, loose).map_err(|e| located(&e))?;
         let lengths = parts
             .iter()
             .map(|p| {
@@ -460,7 +604,8 @@ impl Matcher {
         }
         Ok(Matcher {
             parts: Parts::new(Arc::new(Automata {
-                parts: dfa,
+                anchored,
+                loose,
                 chain,
                 chain_of,
                 lengths,
@@ -481,7 +626,8 @@ impl Matcher {
         };
         let mut guard = self.parts.pool.get();
         let Scratch {
-            cache,
+            anchored_cache,
+            loose_cache,
             chain_cache,
             seen,
             first_end,
@@ -491,52 +637,31 @@ impl Matcher {
         seen.fill(0);
         candidates.clear();
         candidates.extend_from_slice(&self.always);
-        // The overlapping search, walked by hand: the lazy DFA reports the parts that end at
-        // each offset one byte late (after it has seen the byte that settles `\b`), and once
-        // more after the end of the text. Walking it directly costs a table lookup per byte
-        // and nothing per match beyond recording it.
-        let dfa = &self.parts.automata.parts;
-        let mut gave_up = false;
-        let mut record = |cache: &Cache, sid: LazyStateID, at: usize| {
-            for i in 0..dfa.match_len(cache, sid) {
-                let part = dfa.match_pattern(cache, sid, i).as_usize();
-                let (word, bit) = (part / 64, 1u64 << (part % 64));
+        let mut found = |part: u32, at: usize| {
+            let part = part as usize;
+            let (word, bit) = (part / 64, 1u64 << (part % 64));
+            if seen[word] & bit == 0 {
+                seen[word] |= bit;
+                first_end[part] = at;
                 last_end[part] = at;
-                if seen[word] & bit == 0 {
-                    seen[word] |= bit;
-                    // Offsets only grow, so the first one seen is the earliest end.
-                    first_end[part] = at;
-                    candidates.extend_from_slice(&self.first_part_of[part]);
-                }
+                candidates.extend_from_slice(&self.first_part_of[part]);
+            } else {
+                first_end[part] = first_end[part].min(at);
+                last_end[part] = last_end[part].max(at);
             }
         };
-        match dfa.start_state_forward(cache, &Input::new(text)) {
-            Err(_) => gave_up = true,
-            Ok(mut sid) => {
-                for (at, &byte) in text.as_bytes().iter().enumerate() {
-                    match dfa.next_state(cache, sid, byte) {
-                        Ok(next) => sid = next,
-                        Err(_) => {
-                            gave_up = true;
-                            break;
-                        }
-                    }
-                    if sid.is_tagged() {
-                        if sid.is_match() {
-                            record(cache, sid, at);
-                        } else if sid.is_dead() || sid.is_quit() {
-                            gave_up = sid.is_quit();
-                            break;
-                        }
-                    }
+        let automata = &*self.parts.automata;
+        let mut gave_up = false;
+        if let (Some(loose), Some(cache)) = (&automata.loose, loose_cache.as_mut()) {
+            gave_up |= !loose.walk(cache, &Input::new(text), &mut found);
+        }
+        if let (Some(anchored), Some(cache)) = (&automata.anchored, anchored_cache.as_mut()) {
+            for start in word_boundaries(text.as_bytes()) {
+                if gave_up {
+                    break;
                 }
-                if !gave_up && !sid.is_dead() {
-                    match dfa.next_eoi_state(cache, sid) {
-                        Ok(end) if end.is_match() => record(cache, end, text.len()),
-                        Ok(_) => {}
-                        Err(_) => gave_up = true,
-                    }
-                }
+                let input = Input::new(text).range(start..).anchored(Anchored::Yes);
+                gave_up |= !anchored.walk(cache, &input, &mut found);
             }
         }
         if gave_up {

@@ -315,3 +315,21 @@ fn a_pattern_whose_dfa_explodes_still_answers_in_linear_time() {
         "the pattern was added to emergency"
     );
 }
+
+#[test]
+fn a_pattern_that_runs_on_across_words_stays_linear() {
+    // A part that can stretch over the rest of the message (`.*` inside a group, where it is
+    // not cut out) must not be run again from every word: 20,000 words would take minutes.
+    let dir = copy_responses();
+    insert_pattern(dir.path(), r"\bhelp (me|.*zzz)");
+    let brain = Brain::new(
+        safeguard_bot::content::Content::load_dir(dir.path()).expect("the folder parses"),
+    )
+    .expect("compiles");
+    let text = "help ".repeat(20_000);
+    let started = Instant::now();
+    let reply = brain.respond(Input::Text(&text));
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert_answers(&reply);
+}

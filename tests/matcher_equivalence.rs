@@ -2,7 +2,8 @@
 //! must give exactly what matching every pattern on its own gives. These tests hold
 //! `Matcher` to `NaiveMatcher`, the pattern-by-pattern reference, on the shipped table and on
 //! a table of patterns that use the regex features the one-pass design has to treat with
-//! care: gaps that are not plain `.*`, capitals, the `i` flag, negated classes, anchors.
+//! care: gaps that are not plain `.*`, capitals, the `i` flag, negated classes, anchors,
+//! word windows, and parts that do not start at a word boundary or run on across words.
 
 mod common;
 
@@ -42,7 +43,7 @@ impl Pair {
 }
 
 /// Patterns that exercise each special case of the one-pass matcher.
-const TRICKY: [&str; 24] = [
+const TRICKY: [&str; 31] = [
     r"[^a]bc",
     r"[[:upper:]]x",
     r"\x41BC",
@@ -67,11 +68,18 @@ const TRICKY: [&str; 24] = [
     r"(?s)left.*right",
     r"up.*?down.*",
     r"",
+    r"\bword (\w+ ){0,2}window\b",
+    r"(?m)^line",
+    r"\b(a|b.*c)\b",
+    r"\Bbc",
+    r"\<go\w*",
+    r"(\bdo|^go) \w+",
+    r"\b_x\b",
 ];
 
 const WITH_CASE_FLAGS: [&str; 2] = [r"(?-i:CP)", r"(?i)HeLLo"];
 
-const WORDS: [&str; 40] = [
+const WORDS: [&str; 47] = [
     "abc",
     "Abc",
     "xbc",
@@ -112,6 +120,13 @@ const WORDS: [&str; 40] = [
     "CP",
     "cp",
     "hello",
+    "word",
+    "window",
+    "line",
+    "go",
+    "do",
+    "_x",
+    "bc",
 ];
 
 const SEPARATORS: [&str; 8] = [" ", " ", " ", "\n", ". ", "", "  ", "é"];
