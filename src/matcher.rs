@@ -832,34 +832,80 @@ struct Cut {
     crosses_newline: bool,
 }
 
-/// Cut a pattern into its top-level alternatives, each as the parts left when unbounded gaps
-/// (`.*` and the like) are taken out.
+/// Most alternatives one pattern is spread into when alternations that hold gaps are
+/// multiplied out; past it, the rest of the pattern is kept whole (still right, only slower).
+const MAX_ALTERNATIVES: usize = 64;
+
+/// Cut a pattern into alternatives, each as the parts left when unbounded gaps (`.*` and the
+/// like) are taken out.
+///
+/// Alternations that hold a gap are multiplied out first, wherever they are: the parser
+/// turns `\ba.*b|\bc.*d` into `\b(?:a.*b|c.*d)` (it factors out the common `\b`), and
+/// `x(a.*b|c)y` is `xa.*by|xcy`. Otherwise the gap would stay inside a part, and such a
+/// part can run on to the end of the message.
 fn split_parts(hir: &Hir) -> Vec<Cut> {
-    match unwrap_capture(hir).kind() {
-        HirKind::Alternation(branches) => branches
-            .iter()
-            .map(|b| split_concat(unwrap_capture(b)))
-            .collect(),
-        _ => vec![split_concat(unwrap_capture(hir))],
-    }
+    let mut budget = MAX_ALTERNATIVES;
+    sequences(hir, &mut budget)
+        .iter()
+        .map(|items| cut_sequence(items))
+        .collect()
 }
 
-fn unwrap_capture(hir: &Hir) -> &Hir {
+/// The alternatives of `hir` as sequences of items, with alternations that hold a gap
+/// multiplied out while `budget` allows.
+fn sequences(hir: &Hir, budget: &mut usize) -> Vec<Vec<Hir>> {
     match hir.kind() {
-        HirKind::Capture(c) => unwrap_capture(&c.sub),
-        _ => hir,
+        HirKind::Capture(c) => sequences(&c.sub, budget),
+        HirKind::Alternation(branches) if holds_gap(hir) => {
+            branches.iter().flat_map(|b| sequences(b, budget)).collect()
+        }
+        HirKind::Concat(items) => {
+            let mut all: Vec<Vec<Hir>> = vec![Vec::new()];
+            for item in items {
+                let options = if holds_gap(item) {
+                    sequences(item, budget)
+                } else {
+                    vec![vec![item.clone()]]
+                };
+                if options.len() > 1 && all.len() * options.len() > *budget {
+                    // Too many to multiply out: keep this item whole.
+                    all.iter_mut().for_each(|seq| seq.push(item.clone()));
+                    continue;
+                }
+                all = all
+                    .iter()
+                    .flat_map(|seq| {
+                        options.iter().map(move |option| {
+                            let mut seq = seq.clone();
+                            seq.extend(option.iter().cloned());
+                            seq
+                        })
+                    })
+                    .collect();
+            }
+            *budget = budget.saturating_sub(all.len() - 1);
+            all
+        }
+        _ => vec![vec![hir.clone()]],
     }
 }
 
-fn split_concat(hir: &Hir) -> Cut {
+/// True when `hir` holds an unbounded gap outside any repetition, where cutting can reach it.
+fn holds_gap(hir: &Hir) -> bool {
+    gap_kind(hir).is_some()
+        || match hir.kind() {
+            HirKind::Capture(c) => holds_gap(&c.sub),
+            HirKind::Concat(items) | HirKind::Alternation(items) => items.iter().any(holds_gap),
+            _ => false,
+        }
+}
+
+/// Cut one sequence of items at its gaps.
+fn cut_sequence(items: &[Hir]) -> Cut {
     let mut cut = Cut {
         parts: Vec::new(),
         chainable: true,
         crosses_newline: true,
-    };
-    let HirKind::Concat(items) = hir.kind() else {
-        cut.parts.push(hir.clone());
-        return cut;
     };
     let mut run = Vec::new();
     for item in items {

@@ -43,7 +43,7 @@ impl Pair {
 }
 
 /// Patterns that exercise each special case of the one-pass matcher.
-const TRICKY: [&str; 31] = [
+const TRICKY: [&str; 33] = [
     r"[^a]bc",
     r"[[:upper:]]x",
     r"\x41BC",
@@ -75,6 +75,8 @@ const TRICKY: [&str; 31] = [
     r"\<go\w*",
     r"(\bdo|^go) \w+",
     r"\b_x\b",
+    r"\bhelp\b.*\bnow\b|\bstop\b.*\bplease\b",
+    r"up(?:.*down|x)y",
 ];
 
 const WITH_CASE_FLAGS: [&str; 2] = [r"(?-i:CP)", r"(?i)HeLLo"];
