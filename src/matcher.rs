@@ -174,6 +174,9 @@ struct Automata {
     /// Searched anchored at each word boundary of the message, in overlapping mode so that
     /// every part that starts there is reported, with where it ends.
     anchored: Option<PartsDfa>,
+    /// No anchored part can start at the end of a word (nearly always so: they start with
+    /// `\b` and a letter), so the runs start at word starts only: half as many.
+    skip_word_ends: bool,
     /// The other parts, searched once over the whole message, unanchored and overlapping.
     loose: Option<PartsDfa>,
     /// For the parts that follow a gap in a chainable alternative, `(?s:.)*?` then the part,
@@ -201,7 +204,7 @@ impl PartsDfa {
         if ids.is_empty() {
             return Ok(None);
         }
-        let hirs: Vec<Hir> = ids.iter().map(|&i| parts[i as usize].clone()).collect();
+        let hirs: Vec<&Hir> = ids.iter().map(|&i| &parts[i as usize]).collect();
         let dfa = DFA::builder()
             .configure(
                 DFA::config()
@@ -214,6 +217,34 @@ impl PartsDfa {
             .build_from_nfa(compile_nfa(&hirs)?)
             .map_err(|e| e.to_string())?;
         Ok(Some(PartsDfa { dfa, part_of: ids }))
+    }
+
+    /// True when an anchored run begun right after a word character can match nothing, at the
+    /// end of the text or before any other byte: then runs need not start at word ends.
+    /// Asked of the automaton itself, so it holds whatever the parts are.
+    fn dies_at_word_ends(&self) -> bool {
+        let mut cache = self.dfa.create_cache();
+        fn after_word(haystack: &[u8]) -> Input<'_> {
+            Input::new(haystack).range(1..).anchored(Anchored::Yes)
+        }
+        let Ok(start) = self.dfa.start_state_forward(&mut cache, &after_word(b"a")) else {
+            return false;
+        };
+        if !self
+            .dfa
+            .next_eoi_state(&mut cache, start)
+            .is_ok_and(|end| !end.is_match())
+        {
+            return false;
+        }
+        (0..=255u8).filter(|&b| !is_word_byte(&[b], 0)).all(|b| {
+            let haystack = [b'a', b];
+            self.dfa
+                .start_state_forward(&mut cache, &after_word(&haystack))
+                .ok()
+                .and_then(|start| self.dfa.next_state(&mut cache, start, b).ok())
+                .is_some_and(|next| next.is_dead())
+        })
     }
 
     /// Step through `input` (anchored or not, as it says), calling `found(part, end)` for each
@@ -265,13 +296,19 @@ impl PartsDfa {
 }
 
 /// Where a part that starts with `\b` or `^` can start: the start of the text and every
-/// word boundary (ASCII word characters, as `\b` sees them with Unicode off).
-fn word_boundaries(text: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    let word = |at: usize| {
-        text.get(at)
-            .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_')
-    };
-    (0..=text.len()).filter(move |&at| at == 0 || word(at) != word(at - 1))
+/// word boundary (ASCII word characters, as `\b` sees them with Unicode off), or only the
+/// word starts if `starts_only`.
+fn word_boundaries(text: &[u8], starts_only: bool) -> impl Iterator<Item = usize> + '_ {
+    (0..=text.len()).filter(move |&at| {
+        let (before, here) = (at > 0 && is_word_byte(text, at - 1), is_word_byte(text, at));
+        at == 0 || (here && !before) || (!starts_only && before && !here)
+    })
+}
+
+/// True when the byte at `at` is an ASCII word character (false past the end).
+fn is_word_byte(text: &[u8], at: usize) -> bool {
+    text.get(at)
+        .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// True when every match of `hir` starts at a word boundary or the start of the text, so an
@@ -604,6 +641,7 @@ impl Matcher {
         }
         Ok(Matcher {
             parts: Parts::new(Arc::new(Automata {
+                skip_word_ends: anchored.as_ref().is_some_and(PartsDfa::dies_at_word_ends),
                 anchored,
                 loose,
                 chain,
@@ -656,7 +694,7 @@ impl Matcher {
             gave_up |= !loose.walk(cache, &Input::new(text), &mut found);
         }
         if let (Some(anchored), Some(cache)) = (&automata.anchored, anchored_cache.as_mut()) {
-            for start in word_boundaries(text.as_bytes()) {
+            for start in word_boundaries(text.as_bytes(), automata.skip_word_ends) {
                 if gave_up {
                     break;
                 }
@@ -853,23 +891,22 @@ fn split_parts(hir: &Hir) -> Vec<Cut> {
 
 /// The alternatives of `hir` as sequences of items, with alternations that hold a gap
 /// multiplied out while `budget` allows.
-fn sequences(hir: &Hir, budget: &mut usize) -> Vec<Vec<Hir>> {
+fn sequences<'h>(hir: &'h Hir, budget: &mut usize) -> Vec<Vec<&'h Hir>> {
+    if !holds_gap(hir) {
+        return vec![vec![hir]];
+    }
     match hir.kind() {
         HirKind::Capture(c) => sequences(&c.sub, budget),
-        HirKind::Alternation(branches) if holds_gap(hir) => {
+        HirKind::Alternation(branches) => {
             branches.iter().flat_map(|b| sequences(b, budget)).collect()
         }
         HirKind::Concat(items) => {
-            let mut all: Vec<Vec<Hir>> = vec![Vec::new()];
+            let mut all: Vec<Vec<&Hir>> = vec![Vec::new()];
             for item in items {
-                let options = if holds_gap(item) {
-                    sequences(item, budget)
-                } else {
-                    vec![vec![item.clone()]]
-                };
+                let options = sequences(item, budget);
                 if options.len() > 1 && all.len() * options.len() > *budget {
                     // Too many to multiply out: keep this item whole.
-                    all.iter_mut().for_each(|seq| seq.push(item.clone()));
+                    all.iter_mut().for_each(|seq| seq.push(item));
                     continue;
                 }
                 all = all
@@ -877,7 +914,7 @@ fn sequences(hir: &Hir, budget: &mut usize) -> Vec<Vec<Hir>> {
                     .flat_map(|seq| {
                         options.iter().map(move |option| {
                             let mut seq = seq.clone();
-                            seq.extend(option.iter().cloned());
+                            seq.extend(option);
                             seq
                         })
                     })
@@ -886,7 +923,7 @@ fn sequences(hir: &Hir, budget: &mut usize) -> Vec<Vec<Hir>> {
             *budget = budget.saturating_sub(all.len() - 1);
             all
         }
-        _ => vec![vec![hir.clone()]],
+        _ => vec![vec![hir]],
     }
 }
 
@@ -901,14 +938,14 @@ fn holds_gap(hir: &Hir) -> bool {
 }
 
 /// Cut one sequence of items at its gaps.
-fn cut_sequence(items: &[Hir]) -> Cut {
+fn cut_sequence(items: &[&Hir]) -> Cut {
     let mut cut = Cut {
         parts: Vec::new(),
         chainable: true,
         crosses_newline: true,
     };
-    let mut run = Vec::new();
-    for item in items {
+    let mut run: Vec<Hir> = Vec::new();
+    for &item in items {
         match gap_kind(item) {
             None => run.push(item.clone()),
             Some(gap) => {
@@ -967,7 +1004,7 @@ fn gap_kind(hir: &Hir) -> Option<Gap> {
 }
 
 /// The Thompson NFA behind both automata: bytes not UTF-8, no captures, within [`SIZE_LIMIT`].
-fn compile_nfa(hirs: &[Hir]) -> Result<thompson::NFA, String> {
+fn compile_nfa<H: std::borrow::Borrow<Hir>>(hirs: &[H]) -> Result<thompson::NFA, String> {
     thompson::Compiler::new()
         .configure(
             thompson::Config::new()

@@ -43,7 +43,7 @@ impl Pair {
 }
 
 /// Patterns that exercise each special case of the one-pass matcher.
-const TRICKY: [&str; 33] = [
+const TRICKY: [&str; 34] = [
     r"[^a]bc",
     r"[[:upper:]]x",
     r"\x41BC",
@@ -77,6 +77,7 @@ const TRICKY: [&str; 33] = [
     r"\b_x\b",
     r"\bhelp\b.*\bnow\b|\bstop\b.*\bplease\b",
     r"up(?:.*down|x)y",
+    r"\b\. \w",
 ];
 
 const WITH_CASE_FLAGS: [&str; 2] = [r"(?-i:CP)", r"(?i)HeLLo"];

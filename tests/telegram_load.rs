@@ -1,6 +1,8 @@
-//! Measurement, not part of the default run: 5,000 messages from 500 chats through the built
-//! binary and the fake Bot API, throttle limits raised. Prints replies a second, latency
-//! percentiles and the bot's peak memory. Run it on the release build:
+//! Measurement, not part of the default run: 50,000 messages from 5,000 chats through the
+//! built binary and the fake Bot API, throttle limits raised. The messages are the labelled
+//! sets of `tests/data` (about 800 different ones, danger included), so the bot does real
+//! matching work. Prints replies a second, latency percentiles and the bot's peak memory, and
+//! fails if a message is left unanswered or answered twice. Run it on the release build:
 //!
 //! ```text
 //! cargo test --release --test telegram_load -- --ignored --nocapture --test-threads=1
@@ -16,18 +18,35 @@ use support::fake_api::{FakeApi, TOKEN};
 use support::process::{free_port, BotProcess};
 use support::updates as u;
 
-const CHATS: i64 = 500;
+const CHATS: i64 = 5_000;
 const PER_CHAT: i64 = 10;
-/// Telegram's default `max_connections` for a webhook: at most this many updates in flight.
-const WEBHOOK_CONCURRENCY: usize = 40;
+/// Telegram's highest `max_connections` for a webhook: at most this many updates in flight.
+const WEBHOOK_CONCURRENCY: usize = 100;
+/// How long every reply may take to arrive, for the whole run.
+const ALL_ANSWERED_WITHIN: Duration = Duration::from_secs(600);
 
-const QUESTIONS: [&str; 5] = [
-    "how do i report a sexual image of a child i found online",
-    "is it illegal for my daughter to send nudes at 15",
-    "what is the number for childline",
-    "how many crimes were recorded in gwent",
-    "hello",
-];
+/// The text column of every labelled set in `tests/data`.
+fn questions() -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/data")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "tsv"))
+        .collect();
+    files.sort();
+    let mut all = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("a labelled set");
+        all.extend(
+            text.lines()
+                .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+                .filter_map(|l| l.split('\t').next())
+                .map(str::to_owned),
+        );
+    }
+    assert!(all.len() > 100, "tests/data has the labelled sets");
+    all
+}
 
 const UNTHROTTLED: [&str; 8] = [
     "--max-messages-per-second",
@@ -41,11 +60,12 @@ const UNTHROTTLED: [&str; 8] = [
 ];
 
 fn updates() -> Vec<(i64, serde_json::Value)> {
+    let questions = questions();
     let mut all = Vec::new();
     for k in 0..PER_CHAT {
         for n in 0..CHATS {
             let chat = u::private_chat_id(n);
-            let text = QUESTIONS[((n + k) % QUESTIONS.len() as i64) as usize];
+            let text = &questions[((n * PER_CHAT + k) as usize * 7919) % questions.len()];
             all.push((chat, u::private_text(chat, text)));
         }
     }
@@ -131,7 +151,7 @@ async fn polling(mode: &str, paced: Option<u32>) {
         Some(rate) => push_paced(&fake, all, rate).await,
     };
     assert!(
-        fake.wait_until(Duration::from_secs(120), |f| f.sent().len() >= total)
+        fake.wait_until(ALL_ANSWERED_WITHIN, |f| f.sent().len() >= total)
             .await,
         "not every message was answered; log:\n{}",
         bot.log()
@@ -171,19 +191,19 @@ async fn push_paced(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement: run with --release -- --ignored --nocapture"]
-async fn polling_5000_messages_from_500_chats_at_once() {
+async fn polling_50000_messages_from_5000_chats_at_once() {
     polling("polling, all queued at once", None).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement: run with --release -- --ignored --nocapture"]
-async fn polling_5000_messages_from_500_chats_500_a_second() {
+async fn polling_50000_messages_from_5000_chats_500_a_second() {
     polling("polling, 500 a second", Some(500)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement: run with --release -- --ignored --nocapture"]
-async fn webhook_5000_messages_from_500_chats() {
+async fn webhook_50000_messages_from_5000_chats() {
     let fake = Arc::new(FakeApi::start().await);
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
