@@ -101,8 +101,9 @@ struct Pattern {
     alternatives: Vec<Alternative>,
     /// The pattern belongs to a negatable intent: each match is checked for a negation.
     negatable: bool,
-    /// The whole pattern, to compile when first needed.
-    hir: Hir,
+    /// The whole pattern (groups expanded), to compile when first needed. Kept as text, not
+    /// as its parsed form, which is ten times the size and rarely needed.
+    source: Box<str>,
     full: OnceLock<Option<meta::Regex>>,
 }
 
@@ -114,6 +115,7 @@ impl Pattern {
         self.full
             .get_or_init(|| {
                 meta::Builder::new()
+                    .syntax(syntax_config())
                     .configure(
                         meta::Config::new()
                             .match_kind(MatchKind::LeftmostFirst)
@@ -122,7 +124,7 @@ impl Pattern {
                             .nfa_size_limit(None)
                             .hybrid_cache_capacity(1 << 20),
                     )
-                    .build_from_hir(&self.hir)
+                    .build(&self.source)
                     .ok()
             })
             .as_ref()
@@ -562,7 +564,7 @@ impl Matcher {
                 owner: *owner,
                 alternatives,
                 negatable: *negatable,
-                hir,
+                source: text.value.as_str().into(),
                 full: OnceLock::new(),
             });
         }
@@ -1001,6 +1003,13 @@ fn gap_kind(hir: &Hir) -> Option<Gap> {
         (0, true, false) => Gap::AnythingButNewline,
         _ => Gap::Other,
     })
+}
+
+/// How every pattern is read: bytes, with Unicode off (folded text is ASCII).
+fn syntax_config() -> regex_automata::util::syntax::Config {
+    regex_automata::util::syntax::Config::new()
+        .unicode(false)
+        .utf8(false)
 }
 
 /// The Thompson NFA behind both automata: bytes not UTF-8, no captures, within [`SIZE_LIMIT`].

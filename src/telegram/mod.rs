@@ -130,7 +130,12 @@ pub fn run(
     load: impl FnOnce() -> Result<Brain, Error>,
     settings: Settings,
 ) -> Result<(), Error> {
+    // One worker thread: a reply costs microseconds of CPU and Telegram lets a bot send 30
+    // messages a second, so a second worker buys nothing but memory (each thread that
+    // matches keeps its own automaton caches, several MiB once warm). Reloads still compile
+    // on the blocking pool.
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .map_err(|e| Error(format!("cannot start the async runtime: {e}")))?;
