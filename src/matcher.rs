@@ -191,6 +191,8 @@ struct Automata {
     /// Per part, the fewest and (when bounded) the most bytes a match of it spans: often
     /// enough to settle a step of [`InOrder`] from the main scan alone, without a search.
     lengths: Vec<(usize, Option<usize>)>,
+    /// Per part, whether it is run anchored (so where its matches start is known).
+    is_anchored: Vec<bool>,
 }
 
 /// One multi-pattern lazy DFA over some of the parts, and which part each of its patterns is.
@@ -249,21 +251,26 @@ impl PartsDfa {
         })
     }
 
-    /// Step through `input` (anchored or not, as it says), calling `found(part, end)` for each
-    /// part that matches; false if the lazy DFA gave up (it is built never to).
+    /// Step through `input` (anchored or not, as it says), calling `found(part, start, end)`
+    /// for each part that matches (`start` is where the input starts: where the match starts
+    /// if the run is anchored); false if the lazy DFA gave up (it is built never to).
     ///
     /// Walked by hand: the lazy DFA reports the parts that end at each offset one byte late
     /// (after it has seen the byte that settles `\b`), and once more after the end of the
     /// input. Walking it directly costs a table lookup per byte and nothing per match beyond
     /// recording it; an anchored walk stops as soon as no part can still match.
-    fn walk(&self, cache: &mut Cache, input: &Input, found: &mut impl FnMut(u32, usize)) -> bool {
+    fn walk(
+        &self,
+        cache: &mut Cache,
+        input: &Input,
+        found: &mut impl FnMut(u32, usize, usize),
+    ) -> bool {
         let dfa = &self.dfa;
+        let start = input.start();
         let mut record = |cache: &Cache, sid: LazyStateID, at: usize| {
             for i in 0..dfa.match_len(cache, sid) {
-                found(
-                    self.part_of[dfa.match_pattern(cache, sid, i).as_usize()],
-                    at,
-                );
+                let part = self.part_of[dfa.match_pattern(cache, sid, i).as_usize()];
+                found(part, start, at);
             }
         };
         let Ok(mut sid) = dfa.start_state_forward(cache, input) else {
@@ -375,6 +382,9 @@ struct Scratch {
     first_end: Vec<usize>,
     /// Per part seen in this scan, where its last match ends.
     last_end: Vec<usize>,
+    /// Per part seen in this scan, where its last match starts (known only for the parts
+    /// run anchored, which is where their runs began).
+    last_start: Vec<usize>,
     candidates: Vec<u32>,
 }
 
@@ -390,6 +400,7 @@ impl Parts {
                 seen: vec![0; parts.div_ceil(64)],
                 first_end: vec![0; parts],
                 last_end: vec![0; parts],
+                last_start: vec![0; parts],
                 candidates: Vec::new(),
             }
         });
@@ -451,17 +462,33 @@ impl InOrder<'_> {
     /// A step needs no search when the main scan already settles it: if the last match of
     /// the part ends too early for any match to start at the point, it fails; if its first
     /// match is too long ago to have started before the point (its end minus its longest
-    /// span is past the point), that first match is the earliest one starting there.
-    fn check(&mut self, parts: &[u32], first_end: &[usize], last_end: &[usize]) -> Option<bool> {
+    /// span is past the point), that first match is the earliest one starting there. For a
+    /// part run anchored, where its last match starts is known: if before the point, it
+    /// fails; if at or after it and the part is the last one, the chain holds.
+    fn check(
+        &mut self,
+        parts: &[u32],
+        first_end: &[usize],
+        last_end: &[usize],
+        last_start: &[usize],
+    ) -> Option<bool> {
         let Some((&first, rest)) = parts.split_first() else {
             return Some(true);
         };
         let mut at = first_end[first as usize];
-        for &part in rest {
+        for (k, &part) in rest.iter().enumerate() {
             let p = part as usize;
             let (shortest, longest) = self.automata.lengths[p];
             if last_end[p] < at + shortest {
                 return Some(false);
+            }
+            if self.automata.is_anchored[p] {
+                if last_start[p] < at {
+                    return Some(false);
+                }
+                if k + 1 == rest.len() {
+                    return Some(true);
+                }
             }
             if longest.is_some_and(|longest| first_end[p] >= at + longest) {
                 at = first_end[p];
@@ -541,7 +568,7 @@ impl Matcher {
                     continue;
                 }
             };
-            let alternatives = split_parts(&hir)
+            let alternatives = split_parts(hir)
                 .into_iter()
                 .map(|cut| Alternative {
                     parts: cut
@@ -580,6 +607,10 @@ impl Matcher {
             let part = &parts[i as usize];
             starts_at_boundary(part) && !stretches_across_words(part)
         });
+        let mut is_anchored = vec![false; parts.len()];
+        for &i in &at_boundary {
+            is_anchored[i as usize] = true;
+        }
         let anchored = PartsDfa::build(&parts, at_boundary).map_err(|e| located(&e))?;
         let loose = PartsDfa::build(&parts, loose).map_err(|e| located(&e))?;
         let lengths = parts
@@ -649,6 +680,7 @@ impl Matcher {
                 chain,
                 chain_of,
                 lengths,
+                is_anchored,
             })),
             patterns,
             first_part_of,
@@ -672,22 +704,25 @@ impl Matcher {
             seen,
             first_end,
             last_end,
+            last_start,
             candidates,
         } = &mut *guard;
         seen.fill(0);
         candidates.clear();
         candidates.extend_from_slice(&self.always);
-        let mut found = |part: u32, at: usize| {
+        let mut found = |part: u32, start: usize, at: usize| {
             let part = part as usize;
             let (word, bit) = (part / 64, 1u64 << (part % 64));
             if seen[word] & bit == 0 {
                 seen[word] |= bit;
                 first_end[part] = at;
                 last_end[part] = at;
+                last_start[part] = start;
                 candidates.extend_from_slice(&self.first_part_of[part]);
             } else {
                 first_end[part] = first_end[part].min(at);
                 last_end[part] = last_end[part].max(at);
+                last_start[part] = last_start[part].max(start);
             }
         };
         let automata = &*self.parts.automata;
@@ -737,7 +772,7 @@ impl Matcher {
                 }
                 let chained = (alternative.chainable
                     && (alternative.crosses_newline || !has_newline))
-                    .then(|| in_order.check(&alternative.parts, first_end, last_end))
+                    .then(|| in_order.check(&alternative.parts, first_end, last_end, last_start))
                     .flatten();
                 match chained {
                     Some(true) => {
@@ -883,9 +918,17 @@ const MAX_ALTERNATIVES: usize = 64;
 /// turns `\ba.*b|\bc.*d` into `\b(?:a.*b|c.*d)` (it factors out the common `\b`), and
 /// `x(a.*b|c)y` is `xa.*by|xcy`. Otherwise the gap would stay inside a part, and such a
 /// part can run on to the end of the message.
-fn split_parts(hir: &Hir) -> Vec<Cut> {
+fn split_parts(hir: Hir) -> Vec<Cut> {
+    if !holds_gap(&hir) {
+        // Nothing to cut (most patterns): the pattern is its one part, moved, not copied.
+        return vec![Cut {
+            parts: vec![hir],
+            chainable: true,
+            crosses_newline: true,
+        }];
+    }
     let mut budget = MAX_ALTERNATIVES;
-    sequences(hir, &mut budget)
+    sequences(&hir, &mut budget)
         .iter()
         .map(|items| cut_sequence(items))
         .collect()
