@@ -13,22 +13,24 @@
 //! places: with the shipped table it built new states for almost every message (about 2,000
 //! messages a second, BENCHMARKS.md). So the table is compiled in two layers:
 //!
-//! 1. Each pattern is cut at its top-level unbounded gaps (`.*`, `.+`, `[^x]*` and the like:
-//!    a repetition without upper bound of a class that matches a space) into parts. The
+//! 1. Each pattern is cut at its unbounded gaps (`.*`, `.+`, `[^x]*` and the like: a
+//!    repetition without upper bound of a class that matches a space) into parts; an
+//!    alternation that holds a gap is first multiplied out (`x(a.*b|c)` is `xa.*b|xc`). The
 //!    distinct parts of the whole table go into one multi-pattern lazy DFA
 //!    (`regex-automata`, the engine under [`regex::bytes::RegexSet`]), searched in overlapping
 //!    mode so that it reports every part that occurs and where each ends. Almost every part
 //!    starts with `\b` or `^`, so it can only start at a word boundary: that automaton is run
-//!    *anchored* at each word boundary of the message, and each run stops as soon as no part
-//!    can still match from there (after a word or two, mostly). A state then only ever holds
-//!    what was begun at one place, so the states are few and the same from one message to the
-//!    next, and the automaton stops building new ones once warm. The few parts that can start
-//!    anywhere get a second automaton, run once unanchored over the message.
+//!    *anchored* from each word start (and word end, unless it says no part can start there),
+//!    and each run stops as soon as no part can still match from there (after a word or two,
+//!    mostly). A state then only ever holds what was begun at one place, so the states are
+//!    few and the same from one message to the next. The few parts that can start anywhere,
+//!    or run on across any number of words, get a second automaton, read once, unanchored.
 //! 2. A pattern that is a single part matched when its part did. A pattern cut into parts can
 //!    only match if every part of one of its alternatives occurred, so only those few
 //!    candidates are checked further. Where the gaps are plain `.*`, the alternative matches
-//!    exactly when its parts occur in order, which a third lazy DFA confirms with one
-//!    anchored search per part (`InOrder`). Other gaps, and negatable intents (which need
+//!    exactly when its parts occur in order, which the runs' start and end offsets mostly
+//!    settle, and a third lazy DFA otherwise confirms with one anchored search per part
+//!    (`InOrder`). Other gaps, and negatable intents (which need
 //!    where each match starts), are decided by the pattern's own regex, compiled on first use.
 //!
 //! The answer is the same as matching every pattern alone: step 1 finds every occurrence of
@@ -43,14 +45,15 @@
 //! case, which `check` asks for): the automaton is smaller and quicker to build than a
 //! case-insensitive one.
 //!
-//! Cost: one short anchored run per word boundary (plus one scan for the few unanchored
-//! parts) for the whole table; then, only for alternatives whose
-//! parts all occurred, one short anchored search per further part (or one search with the
-//! pattern's regex); and, only when a negatable intent matched, one search per matching
-//! pattern of that intent to look for a negation. Never worse than linear in the message for
-//! a given table: the lazy DFAs never give up, they clear their cache and go on. Building
-//! compiles the two automata (about 10 ms for the shipped table); the per-pattern regexes are
-//! compiled when first needed.
+//! Cost: one short anchored run per word start (plus one scan for the few unanchored parts)
+//! for the whole table; then, only for alternatives whose parts all occurred, at most one
+//! short anchored search per further part (or one search with the pattern's regex); and,
+//! only when a negatable intent matched, one search per matching pattern of that intent to
+//! look for a negation. Linear in the message for a given table: a run covers a bounded
+//! number of words (parts that could run on are in the unanchored automaton), and the lazy
+//! DFAs never give up, they clear their cache and go on. Building parses the patterns and
+//! compiles the automata (about 50 ms for the shipped table, most of it parsing); the
+//! per-pattern regexes are compiled when first needed.
 
 use std::collections::HashMap;
 use std::panic::{RefUnwindSafe, UnwindSafe};
