@@ -14,9 +14,11 @@
 //!    with up to three topics and the helplines instead of a confident wrong answer.
 //! 4. Nothing matched: the fallback reply, which always gives the helplines.
 //!
-//! Cost: folding and one `RegexSet` scan per message; replies were rendered at load time, so
-//! answering copies text. Building a brain compiles the table (milliseconds), so build once.
+//! Cost: folding, the word rules and one pass of the matcher per message; replies were
+//! rendered at load time, so answering copies text. Building a brain compiles the table
+//! (about 50 ms), so build once.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use crate::content::{Content, Intent, Text};
@@ -237,7 +239,11 @@ impl Brain {
         let folded = fold(text);
         let rewritten = self.lexicon.rewrite(&folded);
         let scan = self.matcher.scan(&rewritten, &self.lexicon);
-        let heard = rewritten.into_owned();
+        // What was heard is the folded text itself when no word rule changed it: no copy.
+        let heard = match rewritten {
+            Cow::Owned(changed) => changed,
+            Cow::Borrowed(_) => folded,
+        };
         let mut ranked: Vec<usize> = (0..self.topics.len())
             .filter(|&i| scan.scores[i] > 0 && i != self.fallback)
             .collect();
