@@ -43,7 +43,7 @@ impl Pair {
 }
 
 /// Patterns that exercise each special case of the one-pass matcher.
-const TRICKY: [&str; 34] = [
+const TRICKY: [&str; 35] = [
     r"[^a]bc",
     r"[[:upper:]]x",
     r"\x41BC",
@@ -78,6 +78,7 @@ const TRICKY: [&str; 34] = [
     r"\bhelp\b.*\bnow\b|\bstop\b.*\bplease\b",
     r"up(?:.*down|x)y",
     r"\b\. \w",
+    r"\bhelp.*\b now\b",
 ];
 
 const WITH_CASE_FLAGS: [&str; 2] = [r"(?-i:CP)", r"(?i)HeLLo"];
