@@ -5,81 +5,17 @@
 //!
 //! `cargo run --release --example compare_matchers -- /tmp/wt-tests-corpus/msgs100k.txt`
 
+// The first design (one `RegexSet` over whole patterns) lives with the benchmarks, which
+// compare it too.
+#[path = "../benches/common/mod.rs"]
+mod common;
+
 use std::time::Instant;
 
 use safeguard_bot::content::Content;
 use safeguard_bot::lexicon::Lexicon;
-use safeguard_bot::matcher::{expand, Matcher, NaiveMatcher};
+use safeguard_bot::matcher::{Matcher, NaiveMatcher};
 use safeguard_bot::normalize::fold;
-
-/// The first design: one `RegexSet` over every whole pattern, negations checked with each
-/// negatable pattern's own regex. Returns the scores per intent.
-struct WholeSet {
-    set: regex::bytes::RegexSet,
-    owners: Vec<Option<(usize, u32)>>,
-    negatable: Vec<Option<regex::bytes::Regex>>,
-    intents: usize,
-}
-
-impl WholeSet {
-    fn build(content: &Content) -> Self {
-        let groups: std::collections::HashMap<&str, &str> = content.lexicon.group_map();
-        let (mut patterns, mut owners, mut negatable) = (Vec::new(), Vec::new(), Vec::new());
-        for (i, intent) in content.intents.iter().enumerate() {
-            for (list, weight) in [(&intent.patterns, 2), (&intent.hints, 1)] {
-                for p in list {
-                    let p = expand(&p.value, &groups).expect("groups expand");
-                    negatable.push(intent.negatable.then(|| {
-                        regex::bytes::RegexBuilder::new(&p)
-                            .unicode(false)
-                            .build()
-                            .expect("compiles")
-                    }));
-                    patterns.push(p);
-                    owners.push(Some((i, weight)));
-                }
-            }
-        }
-        for entity in &content.entities {
-            for p in &entity.patterns {
-                patterns.push(p.value.clone());
-                owners.push(None);
-                negatable.push(None);
-            }
-        }
-        let set = regex::bytes::RegexSetBuilder::new(&patterns)
-            .unicode(false)
-            .size_limit(64 << 20)
-            .dfa_size_limit(64 << 20)
-            .build()
-            .expect("compiles");
-        WholeSet {
-            set,
-            owners,
-            negatable,
-            intents: content.intents.len(),
-        }
-    }
-
-    fn scores(&self, text: &str, lexicon: &Lexicon) -> Vec<u32> {
-        let mut scores = vec![0; self.intents];
-        for index in self.set.matches(text.as_bytes()).iter() {
-            let Some((intent, weight)) = self.owners[index] else {
-                continue;
-            };
-            if let Some(re) = &self.negatable[index] {
-                if re
-                    .find_iter(text.as_bytes())
-                    .all(|m| lexicon.is_negated(text, m.start()))
-                {
-                    continue;
-                }
-            }
-            scores[intent] += weight;
-        }
-        scores
-    }
-}
 
 fn main() {
     let Some(path) = std::env::args().nth(1) else {
@@ -101,7 +37,7 @@ fn main() {
     let one_pass = Matcher::build(&content).expect("compiles");
     let built_one_pass = started.elapsed();
     let started = Instant::now();
-    let whole = WholeSet::build(&content);
+    let whole = common::OriginalSet::build(&content);
     let built_whole = started.elapsed();
     let naive = NaiveMatcher::build(&content).expect("compiles");
     println!(
@@ -116,7 +52,7 @@ fn main() {
             .collect();
         let t_one_pass = started.elapsed() / n;
         let started = Instant::now();
-        let b: Vec<_> = messages.iter().map(|m| whole.scores(m, &lexicon)).collect();
+        let b: Vec<_> = messages.iter().map(|m| whole.scan(m, &lexicon)).collect();
         let t_whole = started.elapsed() / n;
         let started = Instant::now();
         let c: Vec<_> = messages.iter().map(|m| naive.scan(m, &lexicon)).collect();

@@ -244,7 +244,7 @@ impl PartsDfa {
         {
             return false;
         }
-        (0..=255u8).filter(|&b| !is_word_byte(&[b], 0)).all(|b| {
+        (0..=255u8).filter(|&b| !is_word(b)).all(|b| {
             let haystack = [b'a', b];
             self.dfa
                 .start_state_forward(&mut cache, &after_word(&haystack))
@@ -319,8 +319,12 @@ fn word_boundaries(text: &[u8], starts_only: bool) -> impl Iterator<Item = usize
 
 /// True when the byte at `at` is an ASCII word character (false past the end).
 fn is_word_byte(text: &[u8], at: usize) -> bool {
-    text.get(at)
-        .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_')
+    text.get(at).is_some_and(|&b| is_word(b))
+}
+
+/// An ASCII word character, as `\b` and `\w` see it with Unicode off: `[0-9A-Za-z_]`.
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
 }
 
 /// True when every match of `hir` starts at a word boundary or the start of the text, so an
@@ -358,14 +362,13 @@ fn stretches_across_words(hir: &Hir) -> bool {
 
 /// True when `hir` only ever matches word bytes (`[0-9A-Za-z_]`), as `\w+` does.
 fn only_word_bytes(hir: &Hir) -> bool {
-    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     match hir.kind() {
         HirKind::Empty | HirKind::Look(_) => true,
-        HirKind::Literal(lit) => lit.0.iter().all(|&b| word(b)),
+        HirKind::Literal(lit) => lit.0.iter().all(|&b| is_word(b)),
         HirKind::Class(Class::Bytes(class)) => class
             .ranges()
             .iter()
-            .all(|r| (r.start()..=r.end()).all(word)),
+            .all(|r| (r.start()..=r.end()).all(is_word)),
         HirKind::Class(Class::Unicode(_)) => false,
         HirKind::Repetition(rep) => only_word_bytes(&rep.sub),
         HirKind::Capture(c) => only_word_bytes(&c.sub),
@@ -440,6 +443,14 @@ pub struct Scan {
 }
 
 impl Scan {
+    /// No intent scored, no entity found, for a table of this many of each.
+    fn nothing(intents: usize, entities: usize) -> Self {
+        Scan {
+            scores: vec![0; intents],
+            entities: vec![false; entities],
+        }
+    }
+
     fn add(&mut self, owner: Owner) {
         match owner {
             Owner::Intent { intent, weight } => self.scores[intent] += weight,
@@ -559,11 +570,7 @@ impl Matcher {
         let mut part_ids: HashMap<String, u32> = HashMap::new();
         let mut patterns = Vec::with_capacity(table.len());
         for (text, owner, negatable) in &table {
-            let hir = match regex_syntax::ParserBuilder::new()
-                .unicode(false)
-                .utf8(false)
-                .build()
-                .parse(&text.value)
+            let hir = match regex_automata::util::syntax::parse_with(&text.value, &syntax_config())
             {
                 Ok(hir) => hir,
                 Err(e) => {
@@ -695,10 +702,7 @@ impl Matcher {
 
     /// Score every intent and find every entity in `text` (folded and rewritten).
     pub fn scan(&self, text: &str, lexicon: &Lexicon) -> Scan {
-        let mut scan = Scan {
-            scores: vec![0; self.intents],
-            entities: vec![false; self.entities],
-        };
+        let mut scan = Scan::nothing(self.intents, self.entities);
         let mut guard = self.parts.pool.get();
         let Scratch {
             anchored_cache,
@@ -871,10 +875,7 @@ impl NaiveMatcher {
 
     /// The same result as [`Matcher::scan`], one pattern at a time.
     pub fn scan(&self, text: &str, lexicon: &Lexicon) -> Scan {
-        let mut scan = Scan {
-            scores: vec![0; self.intents],
-            entities: vec![false; self.entities],
-        };
+        let mut scan = Scan::nothing(self.intents, self.entities);
         for (re, owner, negatable) in &self.patterns {
             let counts = if *negatable {
                 re.find_iter(text.as_bytes())
@@ -883,10 +884,7 @@ impl NaiveMatcher {
                 re.is_match(text.as_bytes())
             };
             if counts {
-                match *owner {
-                    Owner::Intent { intent, weight } => scan.scores[intent] += weight,
-                    Owner::Entity(e) => scan.entities[e] = true,
-                }
+                scan.add(*owner);
             }
         }
         scan
@@ -1051,7 +1049,8 @@ fn gap_kind(hir: &Hir) -> Option<Gap> {
     })
 }
 
-/// How every pattern is read: bytes, with Unicode off (folded text is ASCII).
+/// How every pattern is read, for its parts and for its own regex alike: bytes, with Unicode
+/// off (folded text is ASCII).
 fn syntax_config() -> regex_automata::util::syntax::Config {
     regex_automata::util::syntax::Config::new()
         .unicode(false)
