@@ -13,20 +13,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 use support::fake_api::{FakeApi, Fault, BOT_ID, TOKEN};
-use support::process::{assert_log_holds_none, free_port, BotProcess};
+use support::process::{assert_log_holds_none, free_port, BotProcess, RAISED_LIMITS};
 use support::updates::{self as u, Media};
-
-/// Raised so that the throttle does not slow a test down (a local server has no limits).
-const RAISED_LIMITS: [&str; 8] = [
-    "--max-messages-per-second",
-    "10000",
-    "--max-messages-per-chat-per-second",
-    "100",
-    "--max-messages-per-chat-per-minute",
-    "6000",
-    "--max-messages-per-group-per-minute",
-    "6000",
-];
 
 const QUESTIONS: [&str; 6] = [
     "how do i report a sexual image of a child i found online",

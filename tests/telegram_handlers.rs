@@ -14,10 +14,10 @@ use safeguard_bot::metrics::Metrics;
 use safeguard_bot::telegram::forget;
 use safeguard_bot::telegram::handlers::{schema, HandlerResult};
 use safeguard_bot::telegram::send::ATTEMPTS;
-use safeguard_bot::telegram::{bot, Credentials, SharedBrain, TgBot};
+use safeguard_bot::telegram::{SharedBrain, TgBot};
 use safeguard_bot::{Button, Input, Reply};
 use serde_json::Value;
-use support::fake_api::{FakeApi, Fault, Sent, BOT_USERNAME, TOKEN};
+use support::fake_api::{FakeApi, Fault, Sent, BOT_USERNAME};
 use support::updates::{self as u, Media, ALL_MEDIA};
 use teloxide::dptree;
 use teloxide::dptree::di::DependencyMap;
@@ -35,17 +35,7 @@ struct Harness {
 impl Harness {
     async fn start() -> Self {
         let fake = FakeApi::start().await;
-        let credentials = Credentials {
-            token: TOKEN.to_owned(),
-            api_url: Some(fake.url().parse().expect("fake url")),
-        };
-        let bot = bot::connect(&credentials, bot::limits(10_000, 100, 6_000, 6_000))
-            .expect("bot connects");
-        let brain = SharedBrain::new(support::brain());
-        let metrics = Metrics::new();
-        let me = bot::introduce(&bot, &brain.current(), &metrics)
-            .await
-            .expect("the fake answers getMe");
+        let (bot, me, brain, metrics) = support::connected_bot(&fake).await;
         Self {
             fake,
             bot,

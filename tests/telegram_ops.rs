@@ -20,20 +20,8 @@ use safeguard_bot::telegram::forget;
 use safeguard_bot::{Brain, Input, Kind, Reply};
 use serde_json::Value;
 use support::fake_api::{FakeApi, TOKEN};
-use support::process::{assert_log_holds_none, free_port, BotProcess};
+use support::process::{assert_log_holds_none, free_port, BotProcess, RAISED_LIMITS};
 use support::updates::{self as u, Media};
-
-/// Raised so that the throttle does not slow a test down (a local server has no limits).
-const RAISED_LIMITS: [&str; 8] = [
-    "--max-messages-per-second",
-    "10000",
-    "--max-messages-per-chat-per-second",
-    "100",
-    "--max-messages-per-chat-per-minute",
-    "6000",
-    "--max-messages-per-group-per-minute",
-    "6000",
-];
 
 fn spawn(args: &[&str], fake: &FakeApi, extra: &[(&str, &str)]) -> BotProcess {
     let url = fake.url();

@@ -36,17 +36,7 @@ struct Listener {
 impl Listener {
     async fn start(limits: Limits) -> Self {
         let fake = FakeApi::start().await;
-        let credentials = Credentials {
-            token: TOKEN.to_owned(),
-            api_url: Some(fake.url().parse().expect("fake url")),
-        };
-        let bot = bot::connect(&credentials, bot::limits(10_000, 100, 6_000, 6_000))
-            .expect("bot connects");
-        let brain = SharedBrain::new(support::brain());
-        let metrics = Metrics::new();
-        let me = bot::introduce(&bot, &brain.current(), &metrics)
-            .await
-            .expect("getMe");
+        let (bot, me, brain, metrics) = support::connected_bot(&fake).await;
         let hook = Webhook::new(bot, me, brain.clone(), SECRET)
             .with_limits(limits)
             .with_metrics(metrics.clone());

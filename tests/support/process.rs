@@ -6,6 +6,19 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+/// Throttle flags raised so that the throttle does not slow a test down (a local server has no
+/// limits).
+pub const RAISED_LIMITS: [&str; 8] = [
+    "--max-messages-per-second",
+    "10000",
+    "--max-messages-per-chat-per-second",
+    "100",
+    "--max-messages-per-chat-per-minute",
+    "6000",
+    "--max-messages-per-group-per-minute",
+    "6000",
+];
+
 /// A running bot; killed if still running when dropped.
 pub struct BotProcess {
     child: Child,
