@@ -55,7 +55,7 @@
 //! compiles the automata (about 50 ms for the shipped table, most of it parsing); the
 //! per-pattern regexes are compiled when first needed.
 
-use std::collections::HashMap;
+use std::hash::Hasher;
 use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::{Arc, OnceLock};
 
@@ -68,9 +68,15 @@ use regex_automata::util::pool::Pool;
 use regex_automata::{Anchored, Input, MatchKind, PatternID};
 use regex_syntax::hir::{Class, ClassBytes, ClassBytesRange, Hir, HirKind, Look, Repetition};
 
+use rustc_hash::{FxHashMap, FxHasher};
+
 use crate::content::{Content, Text};
 use crate::lexicon::Lexicon;
 use crate::problem::Problem;
+
+mod groups;
+pub use groups::expand;
+use groups::GroupParser;
 
 /// Compiled size limit of each automaton (and of each pattern on its own). Generous for a
 /// hand-written table (the shipped one uses a small fraction); a table that needs more has a
@@ -528,7 +534,15 @@ impl InOrder<'_> {
 
 /// Every pattern of the table with its owner, groups expanded, in table order: intent
 /// patterns then hints per intent, then entity patterns.
-fn table_patterns(content: &Content) -> Result<Vec<(Text, Owner, bool)>, Vec<Problem>> {
+/// One pattern of the table, as written and with its groups written out.
+struct TablePattern<'c> {
+    written: &'c str,
+    expanded: Text,
+    owner: Owner,
+    negatable: bool,
+}
+
+fn table_patterns(content: &Content) -> Result<Vec<TablePattern<'_>>, Vec<Problem>> {
     let mut patterns: Vec<(&Text, &str)> = Vec::new();
     let mut owners = Vec::new();
     for (i, intent) in content.intents.iter().enumerate() {
@@ -551,8 +565,16 @@ fn table_patterns(content: &Content) -> Result<Vec<(Text, Owner, bool)>, Vec<Pro
     let expanded = expand_all(&patterns, content)?;
     Ok(expanded
         .into_iter()
+        .zip(patterns)
         .zip(owners)
-        .map(|(text, (owner, negatable))| (text, owner, negatable))
+        .map(
+            |((expanded, (written, _)), (owner, negatable))| TablePattern {
+                written: &written.value,
+                expanded,
+                owner,
+                negatable,
+            },
+        )
         .collect())
 }
 
@@ -566,15 +588,21 @@ impl Matcher {
             Owner::Entity(e) => content.entities[e].id.value.as_str(),
         };
         let mut problems = Vec::new();
-        let mut parts: Vec<Hir> = Vec::new();
-        let mut part_ids: HashMap<String, u32> = HashMap::new();
+        let mut parts = DistinctParts::default();
         let mut patterns = Vec::with_capacity(table.len());
-        for (text, owner, negatable) in &table {
-            let hir = match regex_automata::util::syntax::parse_with(&text.value, &syntax_config())
-            {
+        let groups = content.lexicon.group_map();
+        let mut parser = GroupParser::new(&groups, syntax_config());
+        for TablePattern {
+            written,
+            expanded: text,
+            owner,
+            negatable,
+        } in &table
+        {
+            let hir = match parser.parse(written, &text.value) {
                 Ok(hir) => hir,
                 Err(e) => {
-                    problems.push(syntax_problem(text, owner_name(*owner), e));
+                    problems.push(syntax_problem(text, owner_name(*owner), *e));
                     continue;
                 }
             };
@@ -584,14 +612,7 @@ impl Matcher {
                     parts: cut
                         .parts
                         .into_iter()
-                        .map(|part| {
-                            let next = parts.len() as u32;
-                            let id = *part_ids.entry(part.to_string()).or_insert(next);
-                            if id == next {
-                                parts.push(part);
-                            }
-                            id
-                        })
+                        .map(|part| parts.intern(part))
                         .collect(),
                     chainable: cut.chainable,
                     crosses_newline: cut.crosses_newline,
@@ -608,9 +629,10 @@ impl Matcher {
         if !problems.is_empty() {
             return Err(problems);
         }
+        let parts = parts.list;
         let located = |why: &str| {
-            let texts: Vec<Text> = table.iter().map(|(t, _, _)| t.clone()).collect();
-            let owners: Vec<&str> = table.iter().map(|(_, o, _)| owner_name(*o)).collect();
+            let texts: Vec<Text> = table.iter().map(|t| t.expanded.clone()).collect();
+            let owners: Vec<&str> = table.iter().map(|t| owner_name(t.owner)).collect();
             locate_errors(&texts, &owners, why)
         };
         let (at_boundary, loose): (Vec<u32>, Vec<u32>) = (0..parts.len() as u32).partition(|&i| {
@@ -853,7 +875,13 @@ impl NaiveMatcher {
         let table = table_patterns(content)?;
         let mut problems = Vec::new();
         let mut patterns = Vec::with_capacity(table.len());
-        for (text, owner, negatable) in table {
+        for TablePattern {
+            expanded: text,
+            owner,
+            negatable,
+            ..
+        } in table
+        {
             match compile_one(&text.value) {
                 Ok(re) => patterns.push((re, owner, negatable)),
                 Err(e) => problems.push(Problem::new(
@@ -898,6 +926,84 @@ impl NaiveMatcher {
     /// True for a table with no patterns at all.
     pub fn is_empty(&self) -> bool {
         self.patterns.is_empty()
+    }
+}
+
+/// The distinct parts of a table, each once: patterns share many (`\\bnow\\b`), and the
+/// automata are smaller for it.
+#[derive(Default)]
+struct DistinctParts {
+    list: Vec<Hir>,
+    /// Parts by a hash of their shape; equal parts are told apart from mere hash collisions by
+    /// comparing them whole.
+    by_shape: FxHashMap<u64, Vec<u32>>,
+}
+
+impl DistinctParts {
+    /// The index of `part`, added if it is new.
+    fn intern(&mut self, part: Hir) -> u32 {
+        let mut hasher = FxHasher::default();
+        hash_shape(&part, &mut hasher);
+        let same_shape = self.by_shape.entry(hasher.finish()).or_default();
+        if let Some(&id) = same_shape
+            .iter()
+            .find(|&&id| self.list[id as usize] == part)
+        {
+            return id;
+        }
+        let id = self.list.len() as u32;
+        same_shape.push(id);
+        self.list.push(part);
+        id
+    }
+}
+
+/// Feed what `hir` matches to `state`: equal parts hash alike (`Hir` has no `Hash` of its own).
+fn hash_shape(hir: &Hir, state: &mut impl Hasher) {
+    match hir.kind() {
+        HirKind::Empty => state.write_u8(0),
+        HirKind::Literal(lit) => {
+            state.write_u8(1);
+            state.write(&lit.0);
+        }
+        HirKind::Class(Class::Bytes(class)) => {
+            state.write_u8(2);
+            for r in class.ranges() {
+                state.write_u8(r.start());
+                state.write_u8(r.end());
+            }
+        }
+        HirKind::Class(Class::Unicode(class)) => {
+            state.write_u8(3);
+            for r in class.ranges() {
+                state.write_u32(r.start().into());
+                state.write_u32(r.end().into());
+            }
+        }
+        HirKind::Look(look) => {
+            state.write_u8(4);
+            state.write_u32(look.as_repr());
+        }
+        HirKind::Repetition(rep) => {
+            state.write_u8(5);
+            state.write_u32(rep.min);
+            state.write_u32(rep.max.unwrap_or(u32::MAX));
+            state.write_u8(rep.greedy.into());
+            hash_shape(&rep.sub, state);
+        }
+        HirKind::Capture(c) => {
+            state.write_u8(6);
+            hash_shape(&c.sub, state);
+        }
+        HirKind::Concat(items) | HirKind::Alternation(items) => {
+            state.write_u8(if matches!(hir.kind(), HirKind::Concat(_)) {
+                7
+            } else {
+                8
+            });
+            state.write_usize(items.len());
+            items.iter().for_each(|item| hash_shape(item, state));
+        }
     }
 }
 
@@ -1117,40 +1223,6 @@ fn expand_all(patterns: &[(&Text, &str)], content: &Content) -> Result<Vec<Text>
     } else {
         Err(problems)
     }
-}
-
-/// Expand the groups of one pattern; `Err` holds an unknown group name.
-pub fn expand(
-    pattern: &str,
-    groups: &std::collections::HashMap<&str, &str>,
-) -> Result<String, String> {
-    let mut out = String::with_capacity(pattern.len());
-    let mut rest = pattern;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let name_len = after.find('}').filter(|&n| {
-            let name = &after[..n];
-            name.starts_with(|c: char| c.is_ascii_alphabetic())
-                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        });
-        match name_len {
-            Some(n) => {
-                let name = &after[..n];
-                let body = groups.get(name).ok_or_else(|| name.to_owned())?;
-                out.push_str("(?:");
-                out.push_str(body);
-                out.push(')');
-                rest = &after[n + 1..];
-            }
-            None => {
-                out.push('{');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    Ok(out)
 }
 
 /// The automaton failed to build (it is too big): find which patterns are at fault, so the
