@@ -934,8 +934,8 @@ impl NaiveMatcher {
 #[derive(Default)]
 struct DistinctParts {
     list: Vec<Hir>,
-    /// Parts by a hash of their shape; equal parts are told apart from mere hash collisions by
-    /// comparing them whole.
+    /// Parts by a hash of their shape; the same part is told apart from a mere hash collision
+    /// by comparing them whole.
     by_shape: FxHashMap<u64, Vec<u32>>,
 }
 
@@ -947,7 +947,7 @@ impl DistinctParts {
         let same_shape = self.by_shape.entry(hasher.finish()).or_default();
         if let Some(&id) = same_shape
             .iter()
-            .find(|&&id| self.list[id as usize] == part)
+            .find(|&&id| same_shape_as(&self.list[id as usize], &part))
         {
             return id;
         }
@@ -958,7 +958,25 @@ impl DistinctParts {
     }
 }
 
-/// Feed what `hir` matches to `state`: equal parts hash alike (`Hir` has no `Hash` of its own).
+/// True when `a` and `b` match the same, as far as the parts automata see them: alike but for
+/// captures, which they do not keep (`(a)` and `a` are the same part).
+fn same_shape_as(a: &Hir, b: &Hir) -> bool {
+    match (a.kind(), b.kind()) {
+        (HirKind::Capture(c), _) => same_shape_as(&c.sub, b),
+        (_, HirKind::Capture(c)) => same_shape_as(a, &c.sub),
+        (HirKind::Repetition(x), HirKind::Repetition(y)) => {
+            (x.min, x.max, x.greedy) == (y.min, y.max, y.greedy) && same_shape_as(&x.sub, &y.sub)
+        }
+        (HirKind::Concat(x), HirKind::Concat(y))
+        | (HirKind::Alternation(x), HirKind::Alternation(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_shape_as(a, b))
+        }
+        (x, y) => x == y,
+    }
+}
+
+/// Feed what `hir` matches to `state`: parts that are [`same_shape_as`] each other hash alike
+/// (`Hir` has no `Hash` of its own).
 fn hash_shape(hir: &Hir, state: &mut impl Hasher) {
     match hir.kind() {
         HirKind::Empty => state.write_u8(0),
@@ -991,10 +1009,7 @@ fn hash_shape(hir: &Hir, state: &mut impl Hasher) {
             state.write_u8(rep.greedy.into());
             hash_shape(&rep.sub, state);
         }
-        HirKind::Capture(c) => {
-            state.write_u8(6);
-            hash_shape(&c.sub, state);
-        }
+        HirKind::Capture(c) => hash_shape(&c.sub, state),
         HirKind::Concat(items) | HirKind::Alternation(items) => {
             state.write_u8(if matches!(hir.kind(), HirKind::Concat(_)) {
                 7
