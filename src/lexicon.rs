@@ -270,7 +270,14 @@ impl WordSet {
             text: String::with_capacity(list.len()),
             spans: HashTable::with_capacity(list.len() / 8),
         };
-        for line in list.lines().map(str::trim) {
+        // Bytes, not chars: the list is long (62,000 lines ship) and nearly all plain ASCII,
+        // and this runs at every start.
+        let mut rest = list;
+        while !rest.is_empty() {
+            let end = rest.bytes().position(|b| b == b'\n').unwrap_or(rest.len());
+            // `\n` is one byte, so both cuts fall between characters.
+            let line = rest[..end].trim_ascii();
+            rest = rest.get(end + 1..).unwrap_or_default();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
@@ -302,16 +309,20 @@ impl WordSet {
     }
 
     fn insert(&mut self, word: &str) {
-        if word.is_empty() || self.contains(word) {
+        if word.is_empty() {
             return;
         }
-        let start = self.text.len() as u32;
-        self.text.push_str(word);
-        let text = &self.text;
-        self.spans
-            .insert_unique(Self::hash(word), (start, word.len() as u32), |&(s, l)| {
-                Self::hash(&text[s as usize..(s + l) as usize])
-            });
+        let text = &mut self.text;
+        let entry = self.spans.entry(
+            Self::hash(word),
+            |&(start, len)| &text[start as usize..(start + len) as usize] == word,
+            |&(start, len)| Self::hash(&text[start as usize..(start + len) as usize]),
+        );
+        if let hashbrown::hash_table::Entry::Vacant(vacant) = entry {
+            let start = text.len() as u32;
+            vacant.insert((start, word.len() as u32));
+            text.push_str(word);
+        }
     }
 }
 
