@@ -1049,10 +1049,20 @@ fn split_parts(hir: Hir) -> Vec<Cut> {
             crosses_newline: true,
         }];
     }
+    if let HirKind::Concat(items) = hir.kind() {
+        if !items.iter().any(|item| gap_kind(item).is_none() && holds_gap(item)) {
+            // Gaps only at the top (most patterns with one): cut it as it is, moving the
+            // items rather than copying them.
+            let HirKind::Concat(items) = hir.into_kind() else {
+                unreachable!("matched as a concatenation just above")
+            };
+            return vec![cut_sequence(items)];
+        }
+    }
     let mut budget = MAX_ALTERNATIVES;
     sequences(&hir, &mut budget)
         .iter()
-        .map(|items| cut_sequence(items))
+        .map(|items| cut_sequence(items.iter().map(|&item| item.clone())))
         .collect()
 }
 
@@ -1105,16 +1115,16 @@ fn holds_gap(hir: &Hir) -> bool {
 }
 
 /// Cut one sequence of items at its gaps.
-fn cut_sequence(items: &[&Hir]) -> Cut {
+fn cut_sequence(items: impl IntoIterator<Item = Hir>) -> Cut {
     let mut cut = Cut {
         parts: Vec::new(),
         chainable: true,
         crosses_newline: true,
     };
     let mut run: Vec<Hir> = Vec::new();
-    for &item in items {
-        match gap_kind(item) {
-            None => run.push(item.clone()),
+    for item in items {
+        match gap_kind(&item) {
+            None => run.push(item),
             Some(gap) => {
                 cut.chainable &= gap != Gap::Other;
                 cut.crosses_newline &= gap == Gap::Anything;

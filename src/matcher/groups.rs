@@ -130,26 +130,31 @@ impl<'g> GroupParser<'g> {
         if names.is_empty() {
             return None;
         }
-        let mut bodies = Vec::with_capacity(names.len());
         for name in &names {
-            bodies.push(self.group(name)?);
+            self.parse_group(name)?;
         }
+        let bodies: Vec<&Hir> = names
+            .iter()
+            .map(|name| self.parsed.get(name).and_then(Option::as_ref))
+            .collect::<Option<_>>()?;
         let hir = syntax::parse_with(&text, &self.config).ok()?;
         let mut placed = 0;
         let spliced = splice(hir, &bodies, &mut placed);
         (placed == names.len()).then_some(spliced)
     }
 
-    /// A group's parsed form, parsed on first use. A group that parses on its own has
-    /// balanced parentheses, so written out as `(?:body)` it is one atom, which this is; one
-    /// that does not (`a)|(b` can still make sense written out) is left to the written-out path.
-    fn group(&mut self, name: &str) -> Option<Hir> {
+    /// Parse a group on its first use; `None` if it is unknown or does not parse on its own.
+    /// A group that parses on its own has balanced parentheses, so written out as `(?:body)`
+    /// it is one atom, which its parsed form is; one that does not (`a)|(b` can still make
+    /// sense written out) is left to the written-out path.
+    fn parse_group(&mut self, name: &str) -> Option<()> {
         let (&key, body) = self.groups.get_key_value(name)?;
         let config = &self.config;
         self.parsed
             .entry(key)
             .or_insert_with(|| syntax::parse_with(body, config).ok())
-            .clone()
+            .as_ref()
+            .map(|_| ())
     }
 }
 
@@ -163,7 +168,7 @@ fn sets_flags(pattern: &str) -> bool {
 
 /// `hir` with each placeholder capture replaced by its group's parsed form; counts them in
 /// `placed`. Subtrees with no capture are moved as they are.
-fn splice(hir: Hir, bodies: &[Hir], placed: &mut usize) -> Hir {
+fn splice(hir: Hir, bodies: &[&Hir], placed: &mut usize) -> Hir {
     if hir.properties().explicit_captures_len() == 0 {
         return hir;
     }
