@@ -6,8 +6,8 @@
 //! `responses/` and [`check`] validates it. The doors onto the brain are [`console`] (the
 //! terminal chat), [`telegram`] (long polling or a webhook) and [`cli`] (`ask`, `classify`,
 //! `check`, `eval`, `telegram`). [`logging`] keeps user data and secrets out of every log line.
-//! For running it as a service: [`metrics`] (counters with no personal data) and [`forget`]
-//! (message ids for `/forget`, in memory only). [`classify`] is the batch engine behind
+//! For running it as a service: [`metrics`] (counters with no personal data), [`forget`]
+//! (message ids for `/forget`, in memory only) and [`memory`] (gives start-up's garbage back). [`classify`] is the batch engine behind
 //! `classify`.
 
 pub mod brain;
@@ -21,6 +21,7 @@ pub mod forget;
 pub mod lexicon;
 pub mod logging;
 pub mod matcher;
+pub mod memory;
 pub mod metrics;
 pub mod normalize;
 pub mod problem;

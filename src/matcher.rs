@@ -1050,7 +1050,10 @@ fn split_parts(hir: Hir) -> Vec<Cut> {
         }];
     }
     if let HirKind::Concat(items) = hir.kind() {
-        if !items.iter().any(|item| gap_kind(item).is_none() && holds_gap(item)) {
+        if !items
+            .iter()
+            .any(|item| gap_kind(item).is_none() && holds_gap(item))
+        {
             // Gaps only at the top (most patterns with one): cut it as it is, moving the
             // items rather than copying them.
             let HirKind::Concat(items) = hir.into_kind() else {

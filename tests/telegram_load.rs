@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use support::fake_api::{FakeApi, TOKEN};
-use support::process::{free_port, BotProcess};
+use support::process::{free_port, memory_kib, BotProcess};
 use support::updates as u;
 
 const CHATS: i64 = 5_000;
@@ -107,17 +107,59 @@ fn latencies(fake: &FakeApi, handed: &HashMap<i64, Vec<Instant>>) -> Vec<Duratio
     all
 }
 
-fn report(mode: &str, latencies: &[Duration], first: Instant, last: Instant, peak_kib: u64) {
+/// Memory figures of one run, in KiB.
+struct Memory {
+    /// VmHWM at the end: the peak since the process started, start-up included.
+    peak: u64,
+    /// The most VmRSS seen while serving (sampled every 20 ms).
+    serving: u64,
+}
+
+fn report(mode: &str, latencies: &[Duration], first: Instant, last: Instant, memory: Memory) {
     let seconds = last.duration_since(first).as_secs_f64();
     println!(
-        "{mode}: {} replies in {seconds:.2} s = {:.0} replies/s; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; peak memory (VmHWM) {:.1} MiB",
+        "{mode}: {} replies in {seconds:.2} s = {:.0} replies/s; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; resident while serving (VmRSS, most sampled) {:.1} MiB, peak since start (VmHWM) {:.1} MiB",
         latencies.len(),
         latencies.len() as f64 / seconds,
         percentile(latencies, 0.50).as_secs_f64() * 1e3,
         percentile(latencies, 0.99).as_secs_f64() * 1e3,
         percentile(latencies, 1.0).as_secs_f64() * 1e3,
-        peak_kib as f64 / 1024.0,
+        memory.serving as f64 / 1024.0,
+        memory.peak as f64 / 1024.0,
     );
+}
+
+/// Samples the resident memory of process `pid` every 20 ms until dropped; `most` is the
+/// largest sample so far.
+struct ResidentSampler {
+    most: Arc<std::sync::atomic::AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ResidentSampler {
+    fn start(pid: u32) -> Self {
+        let most = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let seen = most.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                if let Some(kib) = memory_kib(pid, "VmRSS") {
+                    seen.fetch_max(kib, std::sync::atomic::Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+        ResidentSampler { most, task }
+    }
+
+    fn most(&self) -> u64 {
+        self.most.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Drop for ResidentSampler {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 fn last_reply(fake: &FakeApi) -> Instant {
@@ -148,9 +190,11 @@ async fn polling(mode: &str, chats: i64, paced: Option<u32>, throttle: &[&str]) 
     tokio::time::sleep(Duration::from_millis(300)).await;
     let idle = bot.peak_memory_kib().unwrap_or_default();
     println!(
-        "{mode}: idle after start-up, peak memory (VmHWM) {:.1} MiB",
+        "{mode}: idle after start-up, resident (VmRSS) {:.1} MiB, peak since start (VmHWM) {:.1} MiB",
+        memory_kib(bot.pid(), "VmRSS").unwrap_or_default() as f64 / 1024.0,
         idle as f64 / 1024.0
     );
+    let sampler = ResidentSampler::start(bot.pid());
     let chat_of: HashMap<i64, i64> = match paced {
         None => all
             .into_iter()
@@ -164,7 +208,10 @@ async fn polling(mode: &str, chats: i64, paced: Option<u32>, throttle: &[&str]) 
         "not every message was answered; log:\n{}",
         bot.log()
     );
-    let peak = bot.peak_memory_kib().unwrap_or_default();
+    let memory = Memory {
+        peak: bot.peak_memory_kib().unwrap_or_default(),
+        serving: sampler.most(),
+    };
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(fake.sent().len(), total, "no message answered twice");
     let mut handed: HashMap<i64, Vec<Instant>> = HashMap::new();
@@ -173,7 +220,7 @@ async fn polling(mode: &str, chats: i64, paced: Option<u32>, throttle: &[&str]) 
     }
     let first = handed.values().flatten().min().copied().expect("served");
     let latencies = latencies(&fake, &handed);
-    report(mode, &latencies, first, last_reply(&fake), peak);
+    report(mode, &latencies, first, last_reply(&fake), memory);
     let (status, _) =
         tokio::task::block_in_place(|| bot.stop_with("TERM", Duration::from_secs(10)));
     assert_eq!(status.and_then(|s| s.code()), Some(0));
@@ -242,6 +289,7 @@ async fn webhook_50000_messages_from_5000_chats() {
             .await
     );
     tokio::time::sleep(Duration::from_millis(200)).await;
+    let sampler = ResidentSampler::start(bot.pid());
 
     let all = updates(CHATS);
     let total = all.len();
@@ -281,12 +329,15 @@ async fn webhook_50000_messages_from_5000_chats() {
         });
     }
     while senders.join_next().await.is_some() {}
-    let peak = bot.peak_memory_kib().unwrap_or_default();
+    let memory = Memory {
+        peak: bot.peak_memory_kib().unwrap_or_default(),
+        serving: sampler.most(),
+    };
     assert_eq!(fake.sent().len(), total);
     let handed = handed.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let first = handed.values().flatten().min().copied().expect("posted");
     let latencies = latencies(&fake, &handed);
-    report("webhook", &latencies, first, last_reply(&fake), peak);
+    report("webhook", &latencies, first, last_reply(&fake), memory);
     let (status, _) =
         tokio::task::block_in_place(|| bot.stop_with("TERM", Duration::from_secs(10)));
     assert_eq!(status.and_then(|s| s.code()), Some(0));

@@ -146,6 +146,7 @@ pub fn run(
             signals::hangups().map_err(|e| Error(format!("cannot listen for SIGHUP: {e}")))?;
         // The async tasks so far (the signal listeners) run on the worker threads meanwhile.
         let brain = load()?;
+        crate::memory::release_freed();
         let metrics = Metrics::new();
         let brain = SharedBrain::new(brain);
         let reloads = tokio::spawn(reload::on_hangup(

@@ -76,6 +76,7 @@ pub fn reload(dir: Option<&Path>, brain: &SharedBrain, metrics: &Metrics) -> Out
                 Ok(new) => {
                     let version = new.version().to_owned();
                     brain.replace(new);
+                    crate::memory::release_freed();
                     metrics.content_loaded(&version);
                     Outcome::Loaded {
                         version,

@@ -109,12 +109,17 @@ impl BotProcess {
 
     /// Peak resident memory so far (VmHWM), in KiB, while the process runs.
     pub fn peak_memory_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        memory_kib(self.pid(), "VmHWM")
     }
+}
+
+/// A field of `/proc/PID/status` in KiB: `VmRSS` (resident now) or `VmHWM` (its peak so far).
+pub fn memory_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 impl Drop for BotProcess {
