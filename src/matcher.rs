@@ -397,7 +397,9 @@ struct Scratch {
     /// Per part seen in this scan, where its last match starts (known only for the parts
     /// run anchored, which is where their runs began).
     last_start: Vec<usize>,
-    candidates: Vec<u32>,
+    /// The patterns to check further, one bit each, in table order: a bit set costs less than
+    /// a list to sort and deduplicate (a message makes a few dozen candidates, many twice).
+    candidates: Vec<u64>,
 }
 
 impl Parts {
@@ -738,7 +740,13 @@ impl Matcher {
         } = &mut *guard;
         seen.fill(0);
         candidates.clear();
-        candidates.extend_from_slice(&self.always);
+        candidates.resize(self.patterns.len().div_ceil(64), 0);
+        let mark = |candidates: &mut Vec<u64>, patterns: &[u32]| {
+            for &p in patterns {
+                candidates[p as usize / 64] |= 1 << (p % 64);
+            }
+        };
+        mark(candidates, &self.always);
         let mut found = |part: u32, start: usize, at: usize| {
             let part = part as usize;
             let (word, bit) = (part / 64, 1u64 << (part % 64));
@@ -747,7 +755,7 @@ impl Matcher {
                 first_end[part] = at;
                 last_end[part] = at;
                 last_start[part] = start;
-                candidates.extend_from_slice(&self.first_part_of[part]);
+                mark(candidates, &self.first_part_of[part]);
             } else {
                 first_end[part] = first_end[part].min(at);
                 last_end[part] = last_end[part].max(at);
@@ -779,16 +787,22 @@ impl Matcher {
             }
             return scan;
         }
-        candidates.sort_unstable();
-        candidates.dedup();
+
         let has_newline = text.contains('\n');
         let mut in_order = InOrder {
             automata: &self.parts.automata,
             cache: chain_cache.as_mut(),
             text,
         };
-        for &index in candidates.iter() {
-            let pattern = &self.patterns[index as usize];
+        let candidates = candidates.iter().enumerate().flat_map(|(word, &bits)| {
+            std::iter::successors((bits != 0).then_some(bits), |&b| {
+                let rest = b & (b - 1);
+                (rest != 0).then_some(rest)
+            })
+            .map(move |b| word * 64 + b.trailing_zeros() as usize)
+        });
+        for index in candidates {
+            let pattern = &self.patterns[index];
             let mut needs_full = false;
             let mut matched = false;
             for alternative in &pattern.alternatives {
