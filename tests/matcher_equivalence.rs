@@ -43,7 +43,7 @@ impl Pair {
 }
 
 /// Patterns that exercise each special case of the one-pass matcher.
-const TRICKY: [&str; 35] = [
+const TRICKY: [&str; 42] = [
     r"[^a]bc",
     r"[[:upper:]]x",
     r"\x41BC",
@@ -79,11 +79,19 @@ const TRICKY: [&str; 35] = [
     r"up(?:.*down|x)y",
     r"\b\. \w",
     r"\bhelp.*\b now\b",
+    // Word windows, which are cut out of their pattern where the parts around them allow.
+    r"\bhelp (\w+ ){1,2}now\b",
+    r"\bdog (\w+ ){0,1}cat (\w+ ){0,2}up\b",
+    r"x-(\w+ ){0,2}y",
+    r"(one|two) (\w+ ){2}three",
+    r"\bgo (\w+ ){0,3}(do|up)\b.*\bend\b",
+    r"\bleft ( \w+){0,2} right",
+    r"\bab(\w+ ){0,1}c\b",
 ];
 
 const WITH_CASE_FLAGS: [&str; 2] = [r"(?-i:CP)", r"(?i)HeLLo"];
 
-const WORDS: [&str; 47] = [
+const WORDS: [&str; 48] = [
     "abc",
     "Abc",
     "xbc",
@@ -131,6 +139,7 @@ const WORDS: [&str; 47] = [
     "do",
     "_x",
     "bc",
+    "x-",
 ];
 
 const SEPARATORS: [&str; 8] = [" ", " ", " ", "\n", ". ", "", "  ", "é"];
@@ -180,6 +189,21 @@ fn sentences() -> Vec<String> {
             "two   three",
             "abcd1 end",
             "Start here",
+            "help me now",
+            "help me please now",
+            "help me please oh now",
+            "dog cat up",
+            "dog a cat b c up",
+            "dog a b cat up",
+            "x-y x- y x-a y x-a b c y",
+            "one a b three two a three",
+            "go a b c do end",
+            "go a b c d do end",
+            "go  up end",
+            "left a b right",
+            "abxy c",
+            "ab c",
+            "ab xy c",
         ]
         .map(str::to_owned),
     );
