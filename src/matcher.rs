@@ -943,7 +943,7 @@ impl NaiveMatcher {
     }
 }
 
-/// The distinct parts of a table, each once: patterns share many (`\\bnow\\b`), and the
+/// The distinct parts of a table, each once: patterns share many (`\bnow\b`), and the
 /// automata are smaller for it.
 #[derive(Default)]
 struct DistinctParts {

@@ -6,8 +6,9 @@
 //! empty named capture where each group goes, and puts a copy of the group's parsed form in
 //! its place. The result matches exactly what the written-out pattern matches: a group is
 //! inserted as `(?:body)`, and a pattern that could read a group differently in place (it
-//! sets flags, such as `(?i)` or `(?x)`, or uses a group where a capture cannot stand, such
-//! as inside `[...]`) is parsed written out, as before.
+//! sets flags, such as `(?i)` or `(?x)`, uses a group where a capture cannot stand, such as
+//! inside `[...]`, or uses a group that does not parse on its own, such as `a)|(b`) is parsed
+//! written out, as before.
 
 use std::collections::HashMap;
 
