@@ -52,8 +52,9 @@
 //! look for a negation. Linear in the message for a given table: a run covers a bounded
 //! number of words (parts that could run on are in the unanchored automaton), and the lazy
 //! DFAs never give up, they clear their cache and go on. Building parses the patterns (each
-//! word group once, see `matcher/groups.rs`) and compiles the automata (about 32 ms for the shipped
-//! table, a third of it parsing); the per-pattern regexes are compiled when first needed.
+//! word group once, see `matcher/groups.rs`) and compiles the automata (about 32 ms for the
+//! shipped table, a third of it parsing); the per-pattern regexes are compiled when first
+//! needed.
 
 use std::hash::Hasher;
 use std::panic::{RefUnwindSafe, UnwindSafe};
