@@ -744,15 +744,13 @@ impl Matcher {
         candidates.resize(self.patterns.len().div_ceil(64), 0);
         let mark = |candidates: &mut Vec<u64>, patterns: &[u32]| {
             for &p in patterns {
-                candidates[p as usize / 64] |= 1 << (p % 64);
+                bits::set(candidates, p as usize);
             }
         };
         mark(candidates, &self.always);
         let mut found = |part: u32, start: usize, at: usize| {
             let part = part as usize;
-            let (word, bit) = (part / 64, 1u64 << (part % 64));
-            if seen[word] & bit == 0 {
-                seen[word] |= bit;
+            if bits::set(seen, part) {
                 first_end[part] = at;
                 last_end[part] = at;
                 last_start[part] = start;
@@ -795,14 +793,7 @@ impl Matcher {
             cache: chain_cache.as_mut(),
             text,
         };
-        let candidates = candidates.iter().enumerate().flat_map(|(word, &bits)| {
-            std::iter::successors((bits != 0).then_some(bits), |&b| {
-                let rest = b & (b - 1);
-                (rest != 0).then_some(rest)
-            })
-            .map(move |b| word * 64 + b.trailing_zeros() as usize)
-        });
-        for index in candidates {
+        for index in bits::ones(candidates) {
             let pattern = &self.patterns[index];
             let mut needs_full = false;
             let mut matched = false;
@@ -810,7 +801,7 @@ impl Matcher {
                 let occurred = alternative
                     .parts
                     .iter()
-                    .all(|&part| seen[part as usize / 64] & (1u64 << (part % 64)) != 0);
+                    .all(|&part| bits::has(seen, part as usize));
                 if !occurred {
                     continue;
                 }
@@ -941,6 +932,34 @@ impl NaiveMatcher {
     /// True for a table with no patterns at all.
     pub fn is_empty(&self) -> bool {
         self.patterns.is_empty()
+    }
+}
+
+/// Sets of small numbers (parts, patterns) as bits in `u64` words: clearing one per message
+/// costs a few words, not a list to sort and deduplicate.
+mod bits {
+    /// Add `i`; true if it was not there yet.
+    pub(super) fn set(words: &mut [u64], i: usize) -> bool {
+        let (word, bit) = (i / 64, 1u64 << (i % 64));
+        let new = words[word] & bit == 0;
+        words[word] |= bit;
+        new
+    }
+
+    /// True if `i` is there.
+    pub(super) fn has(words: &[u64], i: usize) -> bool {
+        words[i / 64] & (1u64 << (i % 64)) != 0
+    }
+
+    /// Every number there, smallest first.
+    pub(super) fn ones(words: &[u64]) -> impl Iterator<Item = usize> + '_ {
+        words.iter().enumerate().flat_map(|(word, &bits)| {
+            std::iter::successors((bits != 0).then_some(bits), |&b| {
+                let rest = b & (b - 1);
+                (rest != 0).then_some(rest)
+            })
+            .map(move |b| word * 64 + b.trailing_zeros() as usize)
+        })
     }
 }
 

@@ -74,9 +74,12 @@ pub fn expand(pattern: &str, groups: &HashMap<&str, &str>) -> Result<String, Str
     Ok(out)
 }
 
+/// Name prefix of the empty captures that hold the places of a pattern's groups.
+const PLACEHOLDER: &str = "__group";
+
 /// Name of the empty capture that holds the place of a pattern's `k`th group.
 fn placeholder(k: usize) -> String {
-    format!("__group{k}")
+    format!("{PLACEHOLDER}{k}")
 }
 
 /// Parses patterns, each group once.
@@ -175,9 +178,9 @@ fn splice(hir: Hir, bodies: &[&Hir], placed: &mut usize) -> Hir {
     }
     match hir.into_kind() {
         HirKind::Capture(c) => {
-            let k = c.name.as_deref().and_then(|n| n.strip_prefix("__group"));
+            let k = c.name.as_deref().and_then(|n| n.strip_prefix(PLACEHOLDER));
             match k.and_then(|k| k.parse::<usize>().ok()) {
-                Some(k) if k < bodies.len() && *c.sub == Hir::empty() => {
+                Some(k) if k < bodies.len() && matches!(c.sub.kind(), HirKind::Empty) => {
                     *placed += 1;
                     bodies[k].clone()
                 }
