@@ -7,8 +7,8 @@
 //! terminal chat), [`telegram`] (long polling or a webhook) and [`cli`] (`ask`, `classify`,
 //! `check`, `eval`, `telegram`). [`logging`] keeps user data and secrets out of every log line.
 //! For running it as a service: [`metrics`] (counters with no personal data), [`forget`]
-//! (message ids for `/forget`, in memory only) and [`memory`] (gives start-up's garbage back). [`classify`] is the batch engine behind
-//! `classify`.
+//! (message ids for `/forget`, in memory only) and [`memory`] (gives start-up's garbage
+//! back). [`classify`] is the batch engine behind `classify`.
 
 pub mod brain;
 pub mod check;
