@@ -101,6 +101,7 @@ impl Lexicon {
                 });
             }
         }
+        lexicon.known.shrink();
         lexicon
     }
 
@@ -133,13 +134,13 @@ impl Lexicon {
     /// Every target and its deletion variants up to two edits, keyed by variant.
     fn deletes(&self) -> &DeleteIndex {
         self.deletes.get_or_init(|| {
-            let mut pairs: Vec<(u64, u32)> = Vec::new();
+            let mut pairs: Vec<u64> = Vec::new();
             let mut buf = Vec::new();
             for (id, target) in self.targets.iter().enumerate() {
                 let id = id as u32;
-                pairs.push((variant_key(&target.word), id));
+                pairs.push(variant_pair(&target.word, id));
                 for_each_deletion(&target.word, 2, &mut buf, |variant| {
-                    pairs.push((variant_key(variant), id));
+                    pairs.push(variant_pair(variant, id));
                 });
             }
             DeleteIndex::new(pairs)
@@ -210,7 +211,7 @@ impl Lexicon {
         let mut seen: Vec<u32> = Vec::new();
         let deletes = self.deletes();
         let mut consider = |variant: &str| {
-            for &id in deletes.get(variant) {
+            for id in deletes.get(variant) {
                 if seen.contains(&id) {
                     continue;
                 }
@@ -249,17 +250,19 @@ impl Lexicon {
     }
 }
 
-/// A set of words kept in one string: loading the 60,000 words of `words.txt` is one copy and
-/// one pass, not 60,000 allocations.
+/// A set of words kept in one string, each word followed by a line break: loading the 60,000
+/// words of `words.txt` is one copy and one pass, not 60,000 allocations, and the table holds
+/// only where each word starts (the break after it says where it ends): half the memory of
+/// start and length, for a set the bot keeps all its life.
 #[derive(Clone, Default)]
 struct WordSet {
     text: String,
-    spans: HashTable<(u32, u32)>,
+    starts: HashTable<u32>,
 }
 
 impl std::fmt::Debug for WordSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "WordSet({} words)", self.spans.len())
+        write!(f, "WordSet({} words)", self.starts.len())
     }
 }
 
@@ -268,7 +271,7 @@ impl WordSet {
     fn from_lines(list: &str) -> Self {
         let mut set = WordSet {
             text: String::with_capacity(list.len()),
-            spans: HashTable::with_capacity(list.len() / 8),
+            starts: HashTable::with_capacity(list.len() / 8),
         };
         // Bytes, not chars: the list is long (62,000 lines ship) and nearly all plain ASCII,
         // and this runs at every start.
@@ -299,29 +302,50 @@ impl WordSet {
         FxBuildHasher.hash_one(word)
     }
 
+    /// True when the word stored at `start` of `text` is `word`.
+    fn is_at(text: &str, start: u32, word: &str) -> bool {
+        let rest = &text.as_bytes()[start as usize..];
+        rest.starts_with(word.as_bytes()) && rest.get(word.len()) == Some(&b'\n')
+    }
+
+    /// The word stored at `start` of `text`.
+    fn word_at(text: &str, start: u32) -> &str {
+        let rest = &text[start as usize..];
+        rest.split_once('\n').map_or(rest, |(word, _)| word)
+    }
+
     fn contains(&self, word: &str) -> bool {
-        let text = &self.text;
-        self.spans
-            .find(Self::hash(word), |&(start, len)| {
-                &text[start as usize..(start + len) as usize] == word
+        self.starts
+            .find(Self::hash(word), |&start| {
+                Self::is_at(&self.text, start, word)
             })
             .is_some()
     }
 
+    /// Give back the room reserved for more words: the set is complete, and kept for life.
+    fn shrink(&mut self) {
+        self.text.shrink_to_fit();
+        let text = &self.text;
+        self.starts
+            .shrink_to_fit(|&start| Self::hash(Self::word_at(text, start)));
+    }
+
     fn insert(&mut self, word: &str) {
-        if word.is_empty() {
+        // A line break ends a stored word, so a word holding one could not be found again;
+        // folded words never do.
+        if word.is_empty() || word.contains('\n') {
             return;
         }
         let text = &mut self.text;
-        let entry = self.spans.entry(
+        let entry = self.starts.entry(
             Self::hash(word),
-            |&(start, len)| &text[start as usize..(start + len) as usize] == word,
-            |&(start, len)| Self::hash(&text[start as usize..(start + len) as usize]),
+            |&start| Self::is_at(text, start, word),
+            |&start| Self::hash(Self::word_at(text, start)),
         );
         if let hashbrown::hash_table::Entry::Vacant(vacant) = entry {
-            let start = text.len() as u32;
-            vacant.insert((start, word.len() as u32));
+            vacant.insert(text.len() as u32);
             text.push_str(word);
+            text.push('\n');
         }
     }
 }
@@ -346,46 +370,49 @@ fn words(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// Call `f` with every string made by deleting one, or (for `max` 2) two, bytes of the ASCII
-/// `word`. A variant can come more than once (deleting either "l" of "kill"); callers
-/// tolerate that. `buf` is reused so that no variant allocates.
-/// The symmetric-delete index of the typo targets: for each deletion variant (by a 64-bit
-/// hash of it), the targets that yield it. Two flat arrays rather than a map of strings to
-/// vectors: a fifth of the memory (no allocation per variant). A hash collision only adds a
+/// The symmetric-delete index of the typo targets: every (variant, target) pair as one
+/// sorted `u64`, a 32-bit hash of the deletion variant above the target's id. One flat array
+/// (8 bytes a pair, searched by bisection) rather than a hash map of variants: about a third
+/// of the memory, which a long-running bot keeps all its life. A hash collision only adds a
 /// candidate, which the edit distance then turns away, so answers are exact.
 #[derive(Debug, Clone)]
 struct DeleteIndex {
-    /// Hash of a variant to the range of `ids` that yield it.
-    slots: FxHashMap<u64, (u32, u32)>,
-    ids: Vec<u32>,
+    pairs: Box<[u64]>,
 }
 
 impl DeleteIndex {
-    fn new(mut pairs: Vec<(u64, u32)>) -> Self {
+    fn new(mut pairs: Vec<u64>) -> Self {
         pairs.sort_unstable();
         pairs.dedup();
-        let mut slots = FxHashMap::default();
-        let mut ids = Vec::with_capacity(pairs.len());
-        for group in pairs.chunk_by(|a, b| a.0 == b.0) {
-            slots.insert(group[0].0, (ids.len() as u32, group.len() as u32));
-            ids.extend(group.iter().map(|&(_, id)| id));
+        DeleteIndex {
+            pairs: pairs.into_boxed_slice(),
         }
-        DeleteIndex { slots, ids }
     }
 
     /// The targets that may yield `variant` (a superset, on a hash collision).
-    fn get(&self, variant: &str) -> &[u32] {
-        match self.slots.get(&variant_key(variant)) {
-            Some(&(start, len)) => &self.ids[start as usize..(start + len) as usize],
-            None => &[],
-        }
+    fn get(&self, variant: &str) -> impl Iterator<Item = u32> + '_ {
+        let key = variant_key(variant);
+        let from = self.pairs.partition_point(|&pair| pair >> 32 < key);
+        self.pairs[from..]
+            .iter()
+            .take_while(move |&&pair| pair >> 32 == key)
+            .map(|&pair| pair as u32)
     }
 }
 
+/// The 32-bit hash of a deletion variant (the high half of Fx's, which is the better mixed).
 fn variant_key(variant: &str) -> u64 {
-    FxBuildHasher.hash_one(variant)
+    FxBuildHasher.hash_one(variant) >> 32
 }
 
+/// One entry of [`DeleteIndex`]: target `id` yields `variant`.
+fn variant_pair(variant: &str, id: u32) -> u64 {
+    variant_key(variant) << 32 | u64::from(id)
+}
+
+/// Call `f` with every string made by deleting one, or (for `max` 2) two, bytes of the ASCII
+/// `word`. A variant can come more than once (deleting either "l" of "kill"); callers
+/// tolerate that. `buf` is reused so that no variant allocates.
 fn for_each_deletion(word: &str, max: usize, buf: &mut Vec<u8>, mut f: impl FnMut(&str)) {
     debug_assert!(word.is_ascii());
     let bytes = word.as_bytes();
