@@ -43,7 +43,7 @@ impl Pair {
 }
 
 /// Patterns that exercise each special case of the one-pass matcher.
-const TRICKY: [&str; 42] = [
+const TRICKY: [&str; 44] = [
     r"[^a]bc",
     r"[[:upper:]]x",
     r"\x41BC",
@@ -87,6 +87,10 @@ const TRICKY: [&str; 42] = [
     r"\bgo (\w+ ){0,3}(do|up)\b.*\bend\b",
     r"\bleft ( \w+){0,2} right",
     r"\bab(\w+ ){0,1}c\b",
+    // Chains whose middle part has no longest match: settled from the matches the runs kept
+    // (a match may start right where the one before ended; the earliest end counts).
+    r"\bhelp .*\bnow\w*.*\bplease\b",
+    r"\bx\b.*\b(a \w+ \w+|b)\b.*\bend\b",
 ];
 
 const WITH_CASE_FLAGS: [&str; 2] = [r"(?-i:CP)", r"(?i)HeLLo"];
@@ -204,6 +208,13 @@ fn sentences() -> Vec<String> {
             "abxy c",
             "ab c",
             "ab xy c",
+            "help nowww please",
+            "help please nowww",
+            "help now now please",
+            "now help nowx please",
+            "x a b end c",
+            "x a b c end",
+            "x b a end",
         ]
         .map(str::to_owned),
     );
