@@ -28,11 +28,11 @@
 //! 2. A pattern that is a single part matched when its part did. A pattern cut into parts can
 //!    only match if every part of one of its alternatives occurred, so only those few
 //!    candidates are checked further. Where the gaps are plain `.*`, the alternative matches
-//!    exactly when its parts occur in order (`InOrder`). The runs find every match of an
-//!    anchored part, with where it starts and ends, so the scan keeps the matches of the
-//!    parts that follow a gap and the order is read from them; only a part that is not run
-//!    anchored (none in the shipped table) needs a search, with a third lazy DFA, built only
-//!    for such parts. Other gaps, and negatable intents (which need
+//!    exactly when its parts occur in order (`InOrder`). The scan's start and end offsets
+//!    mostly settle that; otherwise the same anchored runs are made again from the point a
+//!    part must start at or after (they find every match of an anchored part). Only a part
+//!    that is not run anchored (none in the shipped table) needs a search with a third lazy
+//!    DFA, built only for such parts. Other gaps, and negatable intents (which need
 //!    where each match starts), are decided by the pattern's own regex, compiled on first use.
 //!
 //! The answer is the same as matching every pattern alone: step 1 finds every occurrence of
@@ -48,9 +48,10 @@
 //! case-insensitive one.
 //!
 //! Cost: one short anchored run per word start (plus one scan for the few unanchored parts)
-//! for the whole table; then, only for alternatives whose parts all occurred, a look at the
-//! kept matches of each further part (or a short anchored search for a part not run
-//! anchored, or one search with the pattern's regex); and,
+//! for the whole table; then, only for alternatives whose parts all occurred and only when
+//! the offsets do not settle it, anchored runs from a point on for each further part, until
+//! one is found (or a short anchored search for a part not run anchored, or one search with
+//! the pattern's regex); and,
 //! only when a negatable intent matched, one search per matching pattern of that intent to
 //! look for a negation. Linear in the message for a given table: a run covers a bounded
 //! number of words (parts that could run on are in the unanchored automaton), and the lazy
@@ -198,16 +199,15 @@ struct Automata {
     /// (so where their matches start is not known), `(?s:.)*?` then the part, one pattern
     /// each, searched anchored at a point and for one pattern only: the earliest end of that
     /// part among its matches that start there or later. `None` when no alternative needs it
-    /// (the shipped table: every such part is run anchored, and its matches are kept, see
-    /// `kept`).
+    /// (the shipped table: every such part is run anchored, see `rerun`).
     chain: Option<DFA>,
     /// Part index to its pattern in `chain`, or `u32::MAX`.
     chain_of: Vec<u32>,
-    /// Per part, whether each of its matches (start and end) is kept during a scan: the
-    /// anchored parts that follow a gap in a chainable alternative. The runs find every match
-    /// of an anchored part, so the earliest end among those that start at or after a point
-    /// is read from them, with no search and no automaton to keep.
-    kept: Vec<bool>,
+    /// Per part, whether it is an anchored part that follows a gap in a chainable
+    /// alternative: the earliest end of its matches from a point on is found with the
+    /// anchored runs from that point (which find all of its matches), so it needs no chain
+    /// automaton: one automaton fewer to build and keep in memory.
+    rerun: Vec<bool>,
     /// Per part, the fewest and (when bounded) the most bytes a match of it spans: often
     /// enough to settle a step of [`InOrder`] from the main scan alone, without a search.
     lengths: Vec<(usize, Option<usize>)>,
@@ -411,64 +411,6 @@ struct Scratch {
     /// The patterns to check further, one bit each, in table order: a bit set costs less than
     /// a list to sort and deduplicate (a message makes a few dozen candidates, many twice).
     candidates: Vec<u64>,
-    /// The matches of the kept parts in this scan, each part's chained from its latest.
-    matches: Matches,
-}
-
-/// The matches of some parts in one scan: for each part, a list threaded through one array
-/// (no allocation per part, nothing to clear per part between scans).
-#[derive(Debug, Default)]
-struct Matches {
-    /// Start, end, and the index of the part's previous match (or [`Matches::NONE`]).
-    all: Vec<(usize, usize, u32)>,
-    /// Per part seen in this scan, the index in `all` of its latest match, or `NONE`.
-    latest: Vec<u32>,
-}
-
-impl Matches {
-    const NONE: u32 = u32::MAX;
-    /// Most matches whose room a scan keeps for the next: a long message may need many more,
-    /// but should not leave them allocated for good.
-    const KEEP_ROOM: usize = 1 << 12;
-
-    fn new(parts: usize) -> Self {
-        Matches {
-            all: Vec::new(),
-            latest: vec![Self::NONE; parts],
-        }
-    }
-
-    fn clear(&mut self) {
-        self.all.clear();
-        self.all.shrink_to(Self::KEEP_ROOM);
-    }
-
-    /// Note the first match of `part` in this scan (forgetting those of earlier scans).
-    fn first(&mut self, part: usize, start: usize, end: usize) {
-        self.latest[part] = Self::NONE;
-        self.add(part, start, end);
-    }
-
-    fn add(&mut self, part: usize, start: usize, end: usize) {
-        // A scan of 4 billion matches would not fit in memory anyway.
-        let index = self.all.len() as u32;
-        self.all.push((start, end, self.latest[part]));
-        self.latest[part] = index;
-    }
-
-    /// The earliest end of a match of `part` (seen in this scan) that starts at `at` or later.
-    fn earliest_end_from(&self, part: usize, at: usize) -> Option<usize> {
-        let mut earliest = None;
-        let mut index = self.latest[part];
-        while index != Self::NONE {
-            let (start, end, previous) = self.all[index as usize];
-            if start >= at {
-                earliest = Some(earliest.map_or(end, |e: usize| e.min(end)));
-            }
-            index = previous;
-        }
-        earliest
-    }
 }
 
 impl Parts {
@@ -485,7 +427,6 @@ impl Parts {
                 last_end: vec![0; parts],
                 last_start: vec![0; parts],
                 candidates: Vec::new(),
-                matches: Matches::new(parts),
             }
         });
         Parts {
@@ -541,7 +482,7 @@ impl Scan {
 struct InOrder<'a> {
     automata: &'a Automata,
     cache: Option<&'a mut Cache>,
-    matches: &'a Matches,
+    anchored_cache: Option<&'a mut Cache>,
     text: &'a str,
 }
 
@@ -558,8 +499,8 @@ impl InOrder<'_> {
     /// span is past the point), that first match is the earliest one starting there. For a
     /// part run anchored, where its last match starts is known: if before the point, it
     /// fails; if at or after it and the part is the last one, the chain holds. Otherwise a
-    /// part run anchored is settled from its kept matches, and only one that is not needs a
-    /// search with the chain automaton.
+    /// part run anchored is settled by anchored runs from the point on, and only one that is
+    /// not needs a search with the chain automaton.
     fn check(
         &mut self,
         parts: &[u32],
@@ -589,8 +530,8 @@ impl InOrder<'_> {
                 at = first_end[p];
                 continue;
             }
-            if self.automata.kept[p] {
-                match self.matches.earliest_end_from(p, at) {
+            if self.automata.rerun[p] {
+                match self.earliest_end_from(part, at, shortest)? {
                     Some(end) => at = end,
                     None => return Some(false),
                 }
@@ -611,6 +552,40 @@ impl InOrder<'_> {
             }
         }
         Some(true)
+    }
+
+    /// The earliest end of a match of the anchored `part` (at least `shortest` bytes long)
+    /// that starts at `at` or later: the anchored runs again, from each place a part can
+    /// start from `at` on, until no later start can end sooner. `None` if the automaton gave
+    /// up (it is built never to).
+    fn earliest_end_from(
+        &mut self,
+        part: u32,
+        at: usize,
+        shortest: usize,
+    ) -> Option<Option<usize>> {
+        let (Some(anchored), Some(cache)) =
+            (&self.automata.anchored, self.anchored_cache.as_deref_mut())
+        else {
+            return None;
+        };
+        let text = self.text.as_bytes();
+        let mut earliest: Option<usize> = None;
+        for start in word_boundaries(text, self.automata.skip_word_ends).skip_while(|&s| s < at) {
+            if earliest.is_some_and(|end| start + shortest >= end) {
+                break;
+            }
+            let input = Input::new(text).range(start..).anchored(Anchored::Yes);
+            let mut found = |p: u32, _: usize, end: usize| {
+                if p == part {
+                    earliest = Some(earliest.map_or(end, |e| e.min(end)));
+                }
+            };
+            if !anchored.walk(cache, &input, &mut found) {
+                return None;
+            }
+        }
+        Some(earliest)
     }
 }
 
@@ -735,7 +710,7 @@ impl Matcher {
             })
             .collect();
         let mut chain_of = vec![u32::MAX; parts.len()];
-        let mut kept = vec![false; parts.len()];
+        let mut rerun = vec![false; parts.len()];
         let mut chain_hirs = Vec::new();
         for alternative in patterns.iter().flat_map(|p| &p.alternatives) {
             if !alternative.chainable {
@@ -743,7 +718,7 @@ impl Matcher {
             }
             for &part in alternative.parts.iter().skip(1) {
                 if is_anchored[part as usize] {
-                    kept[part as usize] = true;
+                    rerun[part as usize] = true;
                 } else if chain_of[part as usize] == u32::MAX {
                     chain_of[part as usize] = chain_hirs.len() as u32;
                     chain_hirs.push(Hir::concat(vec![
@@ -796,7 +771,7 @@ impl Matcher {
                 loose,
                 chain,
                 chain_of,
-                kept,
+                rerun,
                 lengths,
                 is_anchored,
             })),
@@ -821,11 +796,8 @@ impl Matcher {
             last_end,
             last_start,
             candidates,
-            matches,
         } = &mut *guard;
         seen.fill(0);
-        matches.clear();
-        let kept = &self.parts.automata.kept;
         candidates.clear();
         candidates.resize(self.patterns.len().div_ceil(64), 0);
         let mark = |candidates: &mut Vec<u64>, patterns: &[u32]| {
@@ -841,16 +813,10 @@ impl Matcher {
                 last_end[part] = at;
                 last_start[part] = start;
                 mark(candidates, &self.first_part_of[part]);
-                if kept[part] {
-                    matches.first(part, start, at);
-                }
             } else {
                 first_end[part] = first_end[part].min(at);
                 last_end[part] = last_end[part].max(at);
                 last_start[part] = last_start[part].max(start);
-                if kept[part] {
-                    matches.add(part, start, at);
-                }
             }
         };
         let automata = &*self.parts.automata;
@@ -883,7 +849,7 @@ impl Matcher {
         let mut in_order = InOrder {
             automata: &self.parts.automata,
             cache: chain_cache.as_mut(),
-            matches,
+            anchored_cache: anchored_cache.as_mut(),
             text,
         };
         for index in bits::ones(candidates) {
