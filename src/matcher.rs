@@ -490,8 +490,8 @@ impl InOrder<'_> {
     /// True when `parts` occur in order without overlapping: the first part's earliest end
     /// (from the main scan), then the earliest end of the next part among its matches that
     /// start there or later, and so on. Taking the earliest end at each step loses nothing,
-    /// so this is exactly "the parts joined by `.*` match". `None` if the chain automaton
-    /// could not answer (it is built never to give up): then the whole regex decides.
+    /// so this is exactly "the parts joined by `.*` match". `None` if an automaton could not
+    /// answer (they are built never to give up): then the whole regex decides.
     ///
     /// A step needs no search when the main scan already settles it: if the last match of
     /// the part ends too early for any match to start at the point, it fails; if its first
