@@ -324,11 +324,15 @@ impl PartsDfa {
     }
 }
 
-/// Where a part that starts with `\b` or `^` can start: the start of the text and every
-/// word boundary (ASCII word characters, as `\b` sees them with Unicode off), or only the
-/// word starts if `starts_only`.
-fn word_boundaries(text: &[u8], starts_only: bool) -> impl Iterator<Item = usize> + '_ {
-    (0..=text.len()).filter(move |&at| {
+/// Where a part that starts with `\b` or `^` can start, from offset `from` on: the start of
+/// the text and every word boundary (ASCII word characters, as `\b` sees them with Unicode
+/// off), or only the word starts if `starts_only`.
+fn word_boundaries(
+    text: &[u8],
+    from: usize,
+    starts_only: bool,
+) -> impl Iterator<Item = usize> + '_ {
+    (from..=text.len()).filter(move |&at| {
         let (before, here) = (at > 0 && is_word_byte(text, at - 1), is_word_byte(text, at));
         at == 0 || (here && !before) || (!starts_only && before && !here)
     })
@@ -531,7 +535,7 @@ impl InOrder<'_> {
                 continue;
             }
             if self.automata.rerun[p] {
-                match self.earliest_end_from(part, at, shortest)? {
+                match self.earliest_end_from(part, at)? {
                     Some(end) => at = end,
                     None => return Some(false),
                 }
@@ -554,16 +558,11 @@ impl InOrder<'_> {
         Some(true)
     }
 
-    /// The earliest end of a match of the anchored `part` (at least `shortest` bytes long)
-    /// that starts at `at` or later: the anchored runs again, from each place a part can
-    /// start from `at` on, until no later start can end sooner. `None` if the automaton gave
-    /// up (it is built never to).
-    fn earliest_end_from(
-        &mut self,
-        part: u32,
-        at: usize,
-        shortest: usize,
-    ) -> Option<Option<usize>> {
+    /// The earliest end of a match of the anchored `part` that starts at `at` or later: the
+    /// anchored runs again, from each place a part can start from `at` on, until no later
+    /// start can end sooner. `None` if the automaton gave up (it is built never to).
+    fn earliest_end_from(&mut self, part: u32, at: usize) -> Option<Option<usize>> {
+        let (shortest, _) = self.automata.lengths[part as usize];
         let (Some(anchored), Some(cache)) =
             (&self.automata.anchored, self.anchored_cache.as_deref_mut())
         else {
@@ -571,7 +570,7 @@ impl InOrder<'_> {
         };
         let text = self.text.as_bytes();
         let mut earliest: Option<usize> = None;
-        for start in word_boundaries(text, self.automata.skip_word_ends).skip_while(|&s| s < at) {
+        for start in word_boundaries(text, at, self.automata.skip_word_ends) {
             if earliest.is_some_and(|end| start + shortest >= end) {
                 break;
             }
@@ -825,7 +824,7 @@ impl Matcher {
             gave_up |= !loose.walk(cache, &Input::new(text), &mut found);
         }
         if let (Some(anchored), Some(cache)) = (&automata.anchored, anchored_cache.as_mut()) {
-            for start in word_boundaries(text.as_bytes(), automata.skip_word_ends) {
+            for start in word_boundaries(text.as_bytes(), 0, automata.skip_word_ends) {
                 if gave_up {
                     break;
                 }

@@ -129,8 +129,8 @@ fn report(mode: &str, latencies: &[Duration], first: Instant, last: Instant, mem
     );
 }
 
-/// Samples the resident memory of process `pid` every 20 ms until dropped; `most` is the
-/// largest sample so far.
+/// Samples the resident memory of process `pid` every 20 ms until dropped, keeping the largest
+/// sample.
 struct ResidentSampler {
     most: Arc<std::sync::atomic::AtomicU64>,
     task: tokio::task::JoinHandle<()>,
@@ -151,8 +151,12 @@ impl ResidentSampler {
         ResidentSampler { most, task }
     }
 
-    fn most(&self) -> u64 {
-        self.most.load(std::sync::atomic::Ordering::Relaxed)
+    /// The figures so far: the most resident sampled, and the bot's peak since start.
+    fn memory(&self, bot: &BotProcess) -> Memory {
+        Memory {
+            peak: bot.peak_memory_kib().unwrap_or_default(),
+            serving: self.most.load(std::sync::atomic::Ordering::Relaxed),
+        }
     }
 }
 
@@ -208,10 +212,7 @@ async fn polling(mode: &str, chats: i64, paced: Option<u32>, throttle: &[&str]) 
         "not every message was answered; log:\n{}",
         bot.log()
     );
-    let memory = Memory {
-        peak: bot.peak_memory_kib().unwrap_or_default(),
-        serving: sampler.most(),
-    };
+    let memory = sampler.memory(&bot);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(fake.sent().len(), total, "no message answered twice");
     let mut handed: HashMap<i64, Vec<Instant>> = HashMap::new();
@@ -329,10 +330,7 @@ async fn webhook_50000_messages_from_5000_chats() {
         });
     }
     while senders.join_next().await.is_some() {}
-    let memory = Memory {
-        peak: bot.peak_memory_kib().unwrap_or_default(),
-        serving: sampler.most(),
-    };
+    let memory = sampler.memory(&bot);
     assert_eq!(fake.sent().len(), total);
     let handed = handed.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let first = handed.values().flatten().min().copied().expect("posted");
