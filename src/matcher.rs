@@ -417,6 +417,19 @@ fn only_word_bytes(hir: &Hir) -> bool {
     }
 }
 
+/// Where the matches of one part were seen in a scan. Kept together because each match
+/// updates all three: one place to look up per match, not three.
+#[derive(Debug, Clone, Copy, Default)]
+struct Occurrences {
+    /// Where its earliest match ends.
+    first_end: usize,
+    /// Where its last match ends.
+    last_end: usize,
+    /// Where its last match starts (known only for the parts run anchored, which is where
+    /// their runs began).
+    last_start: usize,
+}
+
 /// What one scan needs besides the automata: their caches of states, which parts were seen,
 /// where each first ended, and which patterns to check.
 #[derive(Debug)]
@@ -425,13 +438,8 @@ struct Scratch {
     loose_cache: Option<Cache>,
     chain_cache: Option<Cache>,
     seen: Vec<u64>,
-    /// Per part seen in this scan, where its earliest match ends.
-    first_end: Vec<usize>,
-    /// Per part seen in this scan, where its last match ends.
-    last_end: Vec<usize>,
-    /// Per part seen in this scan, where its last match starts (known only for the parts
-    /// run anchored, which is where their runs began).
-    last_start: Vec<usize>,
+    /// Per part seen in this scan, where it was seen.
+    occurrences: Vec<Occurrences>,
     /// The patterns to check further, one bit each, in table order: a bit set costs less than
     /// a list to sort and deduplicate (a message makes a few dozen candidates, many twice).
     candidates: Vec<u64>,
@@ -447,9 +455,7 @@ impl Parts {
                 loose_cache: for_pool.loose.as_ref().map(|p| p.dfa.create_cache()),
                 chain_cache: for_pool.chain.as_ref().map(DFA::create_cache),
                 seen: vec![0; parts.div_ceil(64)],
-                first_end: vec![0; parts],
-                last_end: vec![0; parts],
-                last_start: vec![0; parts],
+                occurrences: vec![Occurrences::default(); parts],
                 candidates: Vec::new(),
             }
         });
@@ -525,33 +531,32 @@ impl InOrder<'_> {
     /// fails; if at or after it and the part is the last one, the chain holds. Otherwise a
     /// part run anchored is settled by anchored runs from the point on, and only one that is
     /// not needs a search with the chain automaton.
-    fn check(
-        &mut self,
-        parts: &[u32],
-        first_end: &[usize],
-        last_end: &[usize],
-        last_start: &[usize],
-    ) -> Option<bool> {
+    fn check(&mut self, parts: &[u32], seen: &[Occurrences]) -> Option<bool> {
         let Some((&first, rest)) = parts.split_first() else {
             return Some(true);
         };
-        let mut at = first_end[first as usize];
+        let mut at = seen[first as usize].first_end;
         for (k, &part) in rest.iter().enumerate() {
             let p = part as usize;
             let (shortest, longest) = self.automata.lengths[p];
-            if last_end[p] < at + shortest {
+            let Occurrences {
+                first_end,
+                last_end,
+                last_start,
+            } = seen[p];
+            if last_end < at + shortest {
                 return Some(false);
             }
             if self.automata.is_anchored[p] {
-                if last_start[p] < at {
+                if last_start < at {
                     return Some(false);
                 }
                 if k + 1 == rest.len() {
                     return Some(true);
                 }
             }
-            if longest.is_some_and(|longest| first_end[p] >= at + longest) {
-                at = first_end[p];
+            if longest.is_some_and(|longest| first_end >= at + longest) {
+                at = first_end;
                 continue;
             }
             if self.automata.rerun[p] {
@@ -811,9 +816,7 @@ impl Matcher {
             loose_cache,
             chain_cache,
             seen,
-            first_end,
-            last_end,
-            last_start,
+            occurrences,
             candidates,
         } = &mut *guard;
         seen.fill(0);
@@ -827,15 +830,18 @@ impl Matcher {
         mark(candidates, &self.always);
         let mut found = |part: u32, start: usize, at: usize| {
             let part = part as usize;
+            let o = &mut occurrences[part];
             if bits::set(seen, part) {
-                first_end[part] = at;
-                last_end[part] = at;
-                last_start[part] = start;
+                *o = Occurrences {
+                    first_end: at,
+                    last_end: at,
+                    last_start: start,
+                };
                 mark(candidates, &self.first_part_of[part]);
             } else {
-                first_end[part] = first_end[part].min(at);
-                last_end[part] = last_end[part].max(at);
-                last_start[part] = last_start[part].max(start);
+                o.first_end = o.first_end.min(at);
+                o.last_end = o.last_end.max(at);
+                o.last_start = o.last_start.max(start);
             }
         };
         let automata = &*self.parts.automata;
@@ -885,7 +891,7 @@ impl Matcher {
                 }
                 let chained = (alternative.chainable
                     && (alternative.crosses_newline || !has_newline))
-                    .then(|| in_order.check(&alternative.parts, first_end, last_end, last_start))
+                    .then(|| in_order.check(&alternative.parts, occurrences))
                     .flatten();
                 match chained {
                     Some(true) => {
