@@ -531,11 +531,11 @@ impl InOrder<'_> {
     /// fails; if at or after it and the part is the last one, the chain holds. Otherwise a
     /// part run anchored is settled by anchored runs from the point on, and only one that is
     /// not needs a search with the chain automaton.
-    fn check(&mut self, parts: &[u32], seen: &[Occurrences]) -> Option<bool> {
+    fn check(&mut self, parts: &[u32], occurrences: &[Occurrences]) -> Option<bool> {
         let Some((&first, rest)) = parts.split_first() else {
             return Some(true);
         };
-        let mut at = seen[first as usize].first_end;
+        let mut at = occurrences[first as usize].first_end;
         for (k, &part) in rest.iter().enumerate() {
             let p = part as usize;
             let (shortest, longest) = self.automata.lengths[p];
@@ -543,7 +543,7 @@ impl InOrder<'_> {
                 first_end,
                 last_end,
                 last_start,
-            } = seen[p];
+            } = occurrences[p];
             if last_end < at + shortest {
                 return Some(false);
             }
