@@ -60,6 +60,7 @@
 //! shipped table, a third of it parsing); the per-pattern regexes are compiled when first
 //! needed.
 
+use std::collections::HashMap;
 use std::hash::Hasher;
 use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::{Arc, OnceLock};
@@ -623,7 +624,10 @@ struct TablePattern<'c> {
 
 /// Every pattern of the table, in table order: intent patterns then hints per intent, then
 /// entity patterns.
-fn table_patterns(content: &Content) -> Result<Vec<TablePattern<'_>>, Vec<Problem>> {
+fn table_patterns<'c>(
+    content: &'c Content,
+    groups: &HashMap<&str, &str>,
+) -> Result<Vec<TablePattern<'c>>, Vec<Problem>> {
     let mut patterns: Vec<(&Text, &str)> = Vec::new();
     let mut owners = Vec::new();
     for (i, intent) in content.intents.iter().enumerate() {
@@ -643,7 +647,7 @@ fn table_patterns(content: &Content) -> Result<Vec<TablePattern<'_>>, Vec<Proble
             owners.push((Owner::Entity(e), false));
         }
     }
-    let expanded = expand_all(&patterns, content)?;
+    let expanded = expand_all(&patterns, groups)?;
     Ok(expanded
         .into_iter()
         .zip(patterns)
@@ -663,7 +667,8 @@ impl Matcher {
     /// Compile every pattern of `content`. A pattern that does not compile, or a table too big
     /// for [`SIZE_LIMIT`], is reported with the file and line of the pattern.
     pub fn build(content: &Content) -> Result<Self, Vec<Problem>> {
-        let table = table_patterns(content)?;
+        let groups = content.lexicon.group_map();
+        let table = table_patterns(content, &groups)?;
         let owner_name = |owner: Owner| match owner {
             Owner::Intent { intent, .. } => content.intents[intent].id.value.as_str(),
             Owner::Entity(e) => content.entities[e].id.value.as_str(),
@@ -671,7 +676,6 @@ impl Matcher {
         let mut problems = Vec::new();
         let mut parts = DistinctParts::default();
         let mut patterns = Vec::with_capacity(table.len());
-        let groups = content.lexicon.group_map();
         let mut parser = GroupParser::new(&groups, syntax_config());
         for TablePattern {
             written,
@@ -962,7 +966,7 @@ pub struct NaiveMatcher {
 impl NaiveMatcher {
     /// Compile each pattern of `content` on its own.
     pub fn build(content: &Content) -> Result<Self, Vec<Problem>> {
-        let table = table_patterns(content)?;
+        let table = table_patterns(content, &content.lexicon.group_map())?;
         let mut problems = Vec::new();
         let mut patterns = Vec::with_capacity(table.len());
         for TablePattern {
@@ -1344,12 +1348,14 @@ fn compile_one(pattern: &str) -> Result<Regex, regex::Error> {
 /// Groups let an operator write a list of synonyms once (`picture = 'pic|pics|photos?|...'`)
 /// and use it in many patterns (`'\bsend\w* {picture}'`). A name is letters, digits and `_`
 /// starting with a letter, so regex repetitions such as `{2,3}` are left alone.
-fn expand_all(patterns: &[(&Text, &str)], content: &Content) -> Result<Vec<Text>, Vec<Problem>> {
-    let groups: std::collections::HashMap<&str, &str> = content.lexicon.group_map();
+fn expand_all(
+    patterns: &[(&Text, &str)],
+    groups: &HashMap<&str, &str>,
+) -> Result<Vec<Text>, Vec<Problem>> {
     let mut problems = Vec::new();
     let expanded = patterns
         .iter()
-        .map(|(p, owner)| match expand(&p.value, &groups) {
+        .map(|(p, owner)| match expand(&p.value, groups) {
             Ok(value) => Text {
                 value,
                 at: p.at.clone(),
