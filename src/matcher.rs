@@ -200,19 +200,17 @@ struct Automata {
     /// (so where their matches start is not known), `(?s:.)*?` then the part, one pattern
     /// each, searched anchored at a point and for one pattern only: the earliest end of that
     /// part among its matches that start there or later. `None` when no alternative needs it
-    /// (the shipped table: every such part is run anchored, see `rerun`).
+    /// (the shipped table: every such part is run anchored, and the anchored runs from a
+    /// point on find all of its matches, see [`InOrder::earliest_end_from`]).
     chain: Option<DFA>,
     /// Part index to its pattern in `chain`, or `u32::MAX`.
     chain_of: Vec<u32>,
-    /// Per part, whether it is an anchored part that follows a gap in a chainable
-    /// alternative: the earliest end of its matches from a point on is found with the
-    /// anchored runs from that point (which find all of its matches), so it needs no chain
-    /// automaton: one automaton fewer to build and keep in memory.
-    rerun: Vec<bool>,
     /// Per part, the fewest and (when bounded) the most bytes a match of it spans: often
     /// enough to settle a step of [`InOrder`] from the main scan alone, without a search.
     lengths: Vec<(usize, Option<usize>)>,
-    /// Per part, whether it is run anchored (so where its matches start is known).
+    /// Per part, whether it is run anchored (so where its matches start is known, and the
+    /// earliest end of its matches from a point on is found by running again from there:
+    /// such a part needs no chain automaton).
     is_anchored: Vec<bool>,
 }
 
@@ -560,7 +558,7 @@ impl InOrder<'_> {
                 at = first_end;
                 continue;
             }
-            if self.automata.rerun[p] {
+            if self.automata.is_anchored[p] {
                 match self.earliest_end_from(part, at)? {
                     Some(end) => at = end,
                     None => return Some(false),
@@ -738,16 +736,13 @@ impl Matcher {
             })
             .collect();
         let mut chain_of = vec![u32::MAX; parts.len()];
-        let mut rerun = vec![false; parts.len()];
         let mut chain_hirs = Vec::new();
         for alternative in patterns.iter().flat_map(|p| &p.alternatives) {
             if !alternative.chainable {
                 continue;
             }
             for &part in alternative.parts.iter().skip(1) {
-                if is_anchored[part as usize] {
-                    rerun[part as usize] = true;
-                } else if chain_of[part as usize] == u32::MAX {
+                if !is_anchored[part as usize] && chain_of[part as usize] == u32::MAX {
                     chain_of[part as usize] = chain_hirs.len() as u32;
                     chain_hirs.push(Hir::concat(vec![
                         Hir::repetition(Repetition {
@@ -799,7 +794,6 @@ impl Matcher {
                 loose,
                 chain,
                 chain_of,
-                rerun,
                 lengths,
                 is_anchored,
             })),

@@ -87,8 +87,9 @@ const TRICKY: [&str; 44] = [
     r"\bgo (\w+ ){0,3}(do|up)\b.*\bend\b",
     r"\bleft ( \w+){0,2} right",
     r"\bab(\w+ ){0,1}c\b",
-    // Chains whose middle part has no longest match: settled from the matches the runs kept
-    // (a match may start right where the one before ended; the earliest end counts).
+    // Chains whose middle part has no longest match: settled by running the anchored automaton
+    // again from the point (a match may start right where the one before ended; the earliest
+    // end counts).
     r"\bhelp .*\bnow\w*.*\bplease\b",
     r"\bx\b.*\b(a \w+ \w+|b)\b.*\bend\b",
 ];
