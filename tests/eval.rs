@@ -1,4 +1,4 @@
-//! The evaluation set of DESIGN.md (`../shared/eval/dev.tsv`) scored through the same code
+//! The evaluation set of DESIGN.md (a copy in `tests/data/dev.tsv`) scored through the same code
 //! path as Telegram, and the `eval` command's contract.
 
 mod common;

@@ -90,11 +90,11 @@ pub fn assert_no_panic(stderr: &str) {
     );
 }
 
-/// The evaluation set of DESIGN.md, `../shared/eval/dev.tsv` beside the repository, or the
-/// file named by `SAFEGUARD_DEV_TSV`.
+/// The evaluation set of DESIGN.md: the repository's copy in `tests/data/dev.tsv` (so a clone
+/// with nothing beside it passes), or the file named by `SAFEGUARD_DEV_TSV`.
 pub fn dev_tsv() -> PathBuf {
     std::env::var_os("SAFEGUARD_DEV_TSV").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/dev.tsv"),
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/dev.tsv"),
         PathBuf::from,
     )
 }
