@@ -21,11 +21,12 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use crate::content::{Content, Intent, Text};
+use crate::content::{Content, Intent, Sources, Text};
 use crate::lexicon::Lexicon;
 use crate::matcher::{Matcher, Scan};
+use crate::model::Model;
 use crate::normalize::fold;
-use crate::problem::Problem;
+use crate::problem::{Loc, Problem};
 use crate::reply::{render, Button, Kind, Reply, ReplyParts, MEDIA};
 
 /// The id of the intent that answers when nothing else does (a DESIGN.md contract id).
@@ -60,7 +61,68 @@ pub struct Understanding {
     pub scan: Scan,
     /// The text the patterns saw: folded, textspeak expanded, typos corrected.
     pub heard: String,
+    /// What the pattern table alone made of it.
+    pub patterns: Opinion,
+    /// The model's probability for each intent, in table order; empty without a model.
+    pub model: Vec<f32>,
+    /// The model's probability that danger is happening now (0 without a model).
+    pub danger: f32,
+    /// Which opinion decided.
+    pub decided_by: DecidedBy,
 }
+
+/// One way of ranking the topics for a message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Opinion {
+    /// Indexes of intents, best first.
+    pub ranked: Vec<usize>,
+    /// Answer, suggestion or fallback.
+    pub kind: Kind,
+    /// From 0 to 1.
+    pub confidence: f32,
+}
+
+/// Which part of understanding decided a reply, for `ask --explain` and `eval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecidedBy {
+    /// The pattern table was sure, and the model did not firmly disagree.
+    Patterns,
+    /// The learned model.
+    Model,
+    /// The model's danger probability passed the danger threshold.
+    DangerRule,
+}
+
+/// When each opinion decides. Chosen by cross-validation on the labelled corpus (see
+/// `safeguard-bot train --folds`), never on a blind set; BENCHMARKS.md and EVALUATION.md say
+/// how.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    /// Danger is answered when the model's probability of danger reaches this, even if
+    /// nothing else is sure: recall first, so it is low.
+    pub danger: f32,
+    /// The danger threshold when the patterns are sure of another topic.
+    pub danger_over_patterns: f32,
+    /// The model overrules a sure pattern answer when its own top topic is this likely.
+    pub overrule: f32,
+    /// The model answers on its own when its top topic is this likely.
+    pub answer: f32,
+    /// A topic is offered in a "did you mean" when it is at least this likely.
+    pub candidate: f32,
+    /// When the patterns are not sure, the fallback answers once the model gives "none of
+    /// these" this much: a message about something else is told what the bot can do.
+    pub fallback: f32,
+}
+
+/// The policy the bot runs with.
+pub const POLICY: Policy = Policy {
+    danger: 0.3,
+    danger_over_patterns: 0.6,
+    overrule: 0.5,
+    answer: 0.3,
+    candidate: 0.1,
+    fallback: 0.2,
+};
 
 /// One intent with its reply rendered and its buttons resolved.
 #[derive(Debug, Clone)]
@@ -89,27 +151,49 @@ pub struct Brain {
     did_you_mean: String,
     did_you_mean_footer: String,
     confident_score: u32,
+    /// The learned model and, for each of its classes, the topic it stands for.
+    model: Option<(Model, Vec<usize>)>,
 }
 
 impl Brain {
-    /// Compile the content compiled into the binary.
+    /// Compile the content compiled into the binary, with its model.
     pub fn embedded() -> Result<Self, Vec<Problem>> {
-        Self::new(Content::embedded()?)
+        Self::from_sources(&Sources::embedded())
     }
 
     /// Compile `dir` if given, else the content compiled into the binary.
     pub fn load(dir: Option<&Path>) -> Result<Self, Vec<Problem>> {
         match dir {
-            Some(dir) => Self::new(Content::load_dir(dir)?),
+            Some(dir) => Self::from_sources(&Sources::read_dir(dir).map_err(|p| vec![p])?),
             None => Self::embedded(),
         }
     }
 
-    /// Compile parsed content: patterns, word rules, and every reply template. Fails with every
-    /// problem that makes the content unusable (a pattern that does not compile, a reference to
-    /// an unknown contact, figure, entity or topic, no fallback intent).
+    /// Compile a content folder's files: the table, and the model when the folder has one
+    /// (without one, the patterns answer alone; `check` asks for a model).
+    pub fn from_sources(sources: &Sources) -> Result<Self, Vec<Problem>> {
+        let content = Content::parse(sources)?;
+        let model = read_model(sources).map_err(|p| vec![p])?;
+        Self::with_model(content, model)
+    }
+
+    /// Compile parsed content without a model: the patterns answer alone.
     pub fn new(content: Content) -> Result<Self, Vec<Problem>> {
+        Self::with_model(content, None)
+    }
+
+    /// Compile parsed content and a model: patterns, word rules, and every reply template.
+    /// Fails with every problem that makes the content unusable (a pattern that does not
+    /// compile, a reference to an unknown contact, figure, entity or topic, no fallback intent,
+    /// a model that answers with an intent the table does not have).
+    pub fn with_model(content: Content, model: Option<Model>) -> Result<Self, Vec<Problem>> {
         let mut problems = Vec::new();
+        let model = model.and_then(|m| {
+            map_classes(&m, &content)
+                .map_err(|p| problems.push(p))
+                .ok()
+                .map(|classes| (m, classes))
+        });
         let matcher = Matcher::build(&content)
             .map_err(|p| problems.extend(p))
             .ok();
@@ -164,6 +248,7 @@ impl Brain {
                     did_you_mean,
                     did_you_mean_footer,
                     confident_score,
+                    model,
                 };
                 brain.add_menu_buttons();
                 Ok(brain)
@@ -244,10 +329,29 @@ impl Brain {
             Cow::Owned(changed) => changed,
             Cow::Borrowed(_) => folded,
         };
+        let patterns = self.pattern_opinion(&scan);
+        let (model, danger) = self.model_opinion(&heard);
+        let (decision, decided_by) = self.decide(&patterns, &model, danger);
+        Understanding {
+            ranked: decision.ranked,
+            kind: decision.kind,
+            confidence: decision.confidence,
+            scan,
+            heard,
+            patterns,
+            model,
+            danger,
+            decided_by,
+        }
+    }
+
+    /// What the pattern table alone makes of a scan: danger first once it is clear (a pattern,
+    /// not a hint alone), then the best score, ties broken by priority; a weak best or a tie
+    /// between equals is a "did you mean".
+    fn pattern_opinion(&self, scan: &Scan) -> Opinion {
         let mut ranked: Vec<usize> = (0..self.topics.len())
             .filter(|&i| scan.scores[i] > 0 && i != self.fallback)
             .collect();
-        // Danger outranks everything once it is clear (a pattern, not a hint alone).
         let confident = self.confident_score;
         let rank_key = |&i: &usize| {
             let t = &self.topics[i];
@@ -259,12 +363,10 @@ impl Brain {
         };
         ranked.sort_by(|a, b| rank_key(b).cmp(&rank_key(a)).then(a.cmp(b)));
         let Some(&top) = ranked.first() else {
-            return Understanding {
+            return Opinion {
                 ranked: vec![self.fallback],
                 kind: Kind::Fallback,
                 confidence: 0.0,
-                scan,
-                heard,
             };
         };
         let best = scan.scores[top];
@@ -284,13 +386,129 @@ impl Brain {
         } else {
             Kind::Answer
         };
-        Understanding {
+        Opinion {
             ranked,
             kind,
             confidence,
-            scan,
-            heard,
         }
+    }
+
+    /// The model's probability for each topic, in table order (empty without a model), and
+    /// its probability that danger is happening now.
+    fn model_opinion(&self, heard: &str) -> (Vec<f32>, f32) {
+        let Some((model, classes)) = &self.model else {
+            return (Vec::new(), 0.0);
+        };
+        let mut probabilities = Vec::with_capacity(classes.len() + 1);
+        model.probabilities(heard, &self.lexicon, &mut probabilities);
+        let danger = model.danger(&probabilities);
+        let mut by_topic = vec![0.0; self.topics.len()];
+        for (&topic, &p) in classes.iter().zip(&probabilities) {
+            by_topic[topic] = p;
+        }
+        (by_topic, danger)
+    }
+
+    /// Combine the two opinions ([`Policy`]): danger by its own recall-first rule, then the
+    /// patterns when they are sure and the model does not firmly disagree, else the model.
+    fn decide(&self, patterns: &Opinion, model: &[f32], danger_p: f32) -> (Opinion, DecidedBy) {
+        if model.is_empty() {
+            return (patterns.clone(), DecidedBy::Patterns);
+        }
+        let policy = &POLICY;
+        let pattern_top = patterns.ranked[0];
+        let pattern_sure = patterns.kind == Kind::Answer;
+        let pattern_danger = pattern_sure && self.topics[pattern_top].danger;
+        // The model's topics, best first.
+        let mut by_model: Vec<usize> = (0..self.topics.len()).collect();
+        by_model.sort_by(|&a, &b| model[b].total_cmp(&model[a]).then(a.cmp(&b)));
+        let model_top = by_model[0];
+        // Recall first; but when the patterns are sure of another topic, the model must be
+        // surer of danger to overrule them ("help" alone is the menu, as the table says).
+        let danger_threshold = if pattern_sure {
+            policy.danger_over_patterns
+        } else {
+            policy.danger
+        };
+        if pattern_danger || danger_p >= danger_threshold {
+            let danger = if pattern_danger {
+                pattern_top
+            } else {
+                by_model.iter().copied().find(|&i| self.topics[i].danger).unwrap_or(model_top)
+            };
+            // What else they asked about follows, from whichever opinion decides topics.
+            let mut ranked = vec![danger];
+            let others = if pattern_sure && !pattern_danger {
+                patterns.ranked.clone()
+            } else {
+                by_model.clone()
+            };
+            ranked.extend(
+                others
+                    .into_iter()
+                    .filter(|&i| !self.topics[i].danger && i != self.fallback)
+                    .take(MAX_CANDIDATES),
+            );
+            let by = if pattern_danger {
+                DecidedBy::Patterns
+            } else {
+                DecidedBy::DangerRule
+            };
+            let confidence = if pattern_danger { patterns.confidence } else { danger_p };
+            return (
+                Opinion {
+                    ranked,
+                    kind: Kind::Answer,
+                    confidence,
+                },
+                by,
+            );
+        }
+        let overruled = model_top != pattern_top && model[model_top] >= policy.overrule;
+        if pattern_sure && !overruled {
+            return (patterns.clone(), DecidedBy::Patterns);
+        }
+        let p = model[model_top];
+        if model_top == self.fallback || model[self.fallback] >= policy.fallback {
+            return (
+                Opinion {
+                    ranked: vec![self.fallback],
+                    kind: Kind::Fallback,
+                    confidence: 0.0,
+                },
+                DecidedBy::Model,
+            );
+        }
+        if p >= policy.answer && !self.topics[model_top].danger {
+            let mut ranked = by_model;
+            ranked.retain(|&i| i != self.fallback && !self.topics[i].danger);
+            ranked.truncate(MAX_CANDIDATES);
+            return (
+                Opinion {
+                    ranked,
+                    kind: Kind::Answer,
+                    confidence: p,
+                },
+                DecidedBy::Model,
+            );
+        }
+        // Unsure: ask, offering the model's likely topics (at least its best).
+        let ranked: Vec<usize> = by_model
+            .into_iter()
+            .filter(|&i| i != self.fallback && !self.topics[i].danger)
+            .enumerate()
+            .take_while(|&(n, i)| n == 0 || model[i] >= policy.candidate)
+            .map(|(_, i)| i)
+            .take(MAX_CANDIDATES)
+            .collect();
+        (
+            Opinion {
+                ranked,
+                kind: Kind::DidYouMean,
+                confidence: p,
+            },
+            DecidedBy::Model,
+        )
     }
 
     /// Turn an understanding into the reply a person sees.
@@ -413,26 +631,42 @@ impl Brain {
             .filter(|(&found, _)| found)
             .map(|(_, e)| e.id.value.as_str())
             .collect();
-        format!(
-            "heard:    {}\nscores:   {}\nentities: {}\ndecision: {:?} {} (confidence {:.2})",
-            u.heard,
-            if scores.is_empty() {
-                "none".to_owned()
-            } else {
-                scores.join(" ")
-            },
-            if entities.is_empty() {
-                "none".to_owned()
-            } else {
-                entities.join(" ")
-            },
-            u.kind,
-            u.ranked
+        let mut model: Vec<(usize, f32)> = u.model.iter().copied().enumerate().collect();
+        model.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let model: Vec<String> = model
+            .iter()
+            .take(4)
+            .filter(|&&(_, p)| p >= 0.01)
+            .map(|&(i, p)| format!("{}={p:.2}", self.topics[i].id))
+            .collect();
+        let ids = |ranked: &[usize]| {
+            ranked
                 .iter()
                 .map(|&i| self.topics[i].id.as_str())
                 .collect::<Vec<_>>()
-                .join(", "),
-            u.confidence
+                .join(", ")
+        };
+        let or_none = |v: Vec<String>| {
+            if v.is_empty() {
+                "none".to_owned()
+            } else {
+                v.join(" ")
+            }
+        };
+        format!(
+            "heard:    {}\npatterns: {} -> {:?} {}\nentities: {}\nmodel:    {}\ndanger:   {:.2} (the danger rule answers 999 first from {:.2})\ndecision: {:?} {} (confidence {:.2}), decided by {:?}",
+            u.heard,
+            or_none(scores),
+            u.patterns.kind,
+            ids(&u.patterns.ranked),
+            or_none(entities.iter().map(|e| (*e).to_owned()).collect()),
+            if self.model.is_some() { or_none(model) } else { "no model".to_owned() },
+            u.danger,
+            POLICY.danger,
+            u.kind,
+            ids(&u.ranked),
+            u.confidence,
+            u.decided_by,
         )
     }
 
@@ -555,4 +789,44 @@ fn compile_topic(
         },
         answers,
     })
+}
+
+/// The folder's model, if it has one; a file that is not a model is a problem.
+pub fn read_model(sources: &Sources) -> Result<Option<Model>, Problem> {
+    let Some((name, bytes)) = &sources.model else {
+        return Ok(None);
+    };
+    Model::from_bytes(bytes).map(Some).map_err(|why| {
+        Problem::new(
+            &Loc::file(name),
+            None,
+            format!("cannot read the model: {why}; run `safeguard-bot train`"),
+        )
+    })
+}
+
+/// The topic of each of the model's classes; a class the table does not have is a problem
+/// (the model was trained on another table).
+fn map_classes(model: &Model, content: &Content) -> Result<Vec<usize>, Problem> {
+    model
+        .classes()
+        .iter()
+        .map(|class| {
+            content
+                .intents
+                .iter()
+                .position(|i| i.id.value == *class)
+                .ok_or_else(|| {
+                    let at = content
+                        .intents
+                        .first()
+                        .map_or_else(|| Loc::file(&"responses/model.bin".into()), |i| i.id.at.clone());
+                    Problem::new(
+                        &at,
+                        None,
+                        format!("the model answers `{class}`, which is not in the table; run `safeguard-bot train`"),
+                    )
+                })
+        })
+        .collect()
 }

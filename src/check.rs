@@ -14,8 +14,11 @@ use std::collections::HashSet;
 
 use regex::Regex;
 
-use crate::brain::{Brain, Input, FALLBACK};
-use crate::content::{Content, Sources, Text};
+use crate::brain::{read_model, Brain, Input, FALLBACK};
+use crate::content::{Content, Sources, Text, CORPUS, MODEL};
+use crate::corpus;
+use crate::model::train::Settings;
+use crate::model::Model;
 use crate::problem::{Loc, Problem};
 use crate::reply::{Kind, TELEGRAM_LIMIT};
 
@@ -60,7 +63,9 @@ pub fn check(sources: &Sources) -> Vec<Problem> {
 pub fn checked(sources: &Sources) -> Result<Brain, Vec<Problem>> {
     let content = Content::parse(sources)?;
     let mut problems = check_written(&content);
-    match Brain::new(content) {
+    let model = read_model(sources).map_err(|p| problems.push(p)).ok().flatten();
+    problems.extend(check_learning(sources, &content, model.as_ref()));
+    match Brain::with_model(content, model) {
         Ok(brain) => {
             problems.extend(check_behaviour(&brain));
             if problems.is_empty() {
@@ -74,6 +79,45 @@ pub fn checked(sources: &Sources) -> Result<Brain, Vec<Problem>> {
             Err(problems)
         }
     }
+}
+
+/// The corpus must parse and use only the table's intents, and the model must be there and
+/// trained on exactly this folder's data: a model trained on other data answers with what it
+/// learned from that, and nobody could tell from `responses/` why.
+pub fn check_learning(sources: &Sources, content: &Content, model: Option<&Model>) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let Some((name, text)) = &sources.corpus else {
+        return vec![Problem::new(
+            &Loc::file(&"responses/corpus.tsv".into()),
+            None,
+            "there is no corpus.tsv; the model learns from it (copy the repository's)",
+        )];
+    };
+    let corpus = match corpus::parse(name, text) {
+        Ok(c) => c,
+        Err(p) => return p,
+    };
+    problems.extend(corpus::check(content, &corpus));
+    let Some(model) = model else {
+        if sources.model.is_none() {
+            problems.push(Problem::new(
+                &Loc::file(&name.replace(CORPUS, MODEL).into()),
+                None,
+                "there is no model.bin; run `safeguard-bot train`",
+            ));
+        }
+        return problems;
+    };
+    let training = corpus::training_set(content, &corpus);
+    let expected = corpus::fingerprint(sources, content, &training, &Settings::SHIPPED);
+    if model.fingerprint() != expected {
+        let at = sources
+            .model
+            .as_ref()
+            .map_or_else(|| Loc::file(&"responses/model.bin".into()), |(n, _)| Loc::file(n));
+        problems.push(Problem::new(&at, None, "the model was trained on other data than this folder's examples, corpus.tsv and word rules; run `safeguard-bot train`"));
+    }
+    problems
 }
 
 /// Checks on the content as written, before it is compiled.

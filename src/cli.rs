@@ -46,6 +46,18 @@ pub enum Command {
     Classify,
     /// Validate the responses folder; exit 1 with one line per problem.
     Check,
+    /// Learn the model from the intents' examples and corpus.tsv, and write model.bin.
+    ///
+    /// Works on a folder on disk: --responses DIR, or ./responses (the repository's).
+    Train {
+        /// Instead of writing the model, cross-validate over this many parts of the corpus
+        /// and report how often the bot, the patterns and the model were right.
+        #[arg(long, value_name = "K")]
+        folds: Option<usize>,
+        /// With --folds: write what each opinion said on every held-out message (JSON lines).
+        #[arg(long, value_name = "FILE", requires = "folds")]
+        predictions: Option<PathBuf>,
+    },
     /// Score the bot on a labelled TSV file (text, intents, needles).
     Eval {
         /// The evaluation file.
@@ -166,6 +178,7 @@ fn init_logging() {
 pub fn run(cli: Cli) -> Result<i32, Failure> {
     match cli.command {
         Command::Check => Ok(check(&cli.responses)),
+        Command::Train { folds, predictions } => train(&cli.responses, folds, predictions),
         Command::Telegram(args) => telegram(&cli.responses, args),
         Command::Chat => {
             let brain = load_brain(&cli.responses)?;
@@ -258,6 +271,57 @@ fn telegram(responses: &Option<PathBuf>, args: TelegramArgs) -> Result<i32, Fail
     };
     let load = || load_brain(responses).map_err(|Failure(e)| crate::telegram::Error(e));
     crate::telegram::run(credentials, load, settings).map_err(failure)?;
+    Ok(0)
+}
+
+/// `safeguard-bot train`: write `model.bin`, or cross-validate with `--folds`.
+fn train(
+    dir: &Option<PathBuf>,
+    folds: Option<usize>,
+    predictions: Option<PathBuf>,
+) -> Result<i32, Failure> {
+    let dir = dir.clone().unwrap_or_else(|| PathBuf::from("responses"));
+    if !dir.is_dir() {
+        return Err(Failure(format!(
+            "{} is not a folder; run train from the repository or pass --responses DIR",
+            dir.display()
+        )));
+    }
+    let refused = |problems: Vec<crate::problem::Problem>| {
+        for p in &problems {
+            eprintln!("{p}");
+        }
+        Failure(format!("{} problem(s); nothing was trained", problems.len()))
+    };
+    let sources = Sources::read_dir(&dir).map_err(|p| refused(vec![p]))?;
+    let data = crate::learn::Data::read(sources).map_err(refused)?;
+    let started = std::time::Instant::now();
+    if let Some(k) = folds {
+        let (report, lines) = data.cross_validate(k).map_err(refused)?;
+        if let Some(path) = predictions {
+            std::fs::write(&path, lines)
+                .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
+        }
+        emit(&format!(
+            "{k}-fold cross-validation over the corpus ({:.1} s)\n{}",
+            started.elapsed().as_secs_f64(),
+            report.to_text()
+        ))?;
+        return Ok(0);
+    }
+    let model = data.train();
+    let bytes = model.to_bytes();
+    let path = dir.join(crate::content::MODEL);
+    std::fs::write(&path, &bytes)
+        .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
+    emit(&format!(
+        "wrote {}: {} messages, {} features, {} KiB, {:.1} s",
+        path.display(),
+        data.len(),
+        model.features(),
+        bytes.len() / 1024,
+        started.elapsed().as_secs_f64()
+    ))?;
     Ok(0)
 }
 

@@ -5,6 +5,7 @@
 //! [`crate::brain`]), and the checks that need the whole table live in [`crate::check`].
 //! Every string an operator wrote keeps its file and line, so a later check can point at it.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -37,11 +38,25 @@ const EMBEDDED: [(&str, &str); 7] = [
     ("words.txt", include_str!("../responses/words.txt")),
 ];
 
+/// The labelled corpus the model learns from ([`crate::corpus`]), beside [`FILES`].
+pub const CORPUS: &str = "corpus.tsv";
+
+/// The trained model ([`crate::model`]), written by `safeguard-bot train`.
+pub const MODEL: &str = "model.bin";
+
+const EMBEDDED_CORPUS: &str = include_str!("../responses/corpus.tsv");
+const EMBEDDED_MODEL: &[u8] = include_bytes!("../responses/model.bin");
+
 /// The raw text of a content folder, before parsing.
 #[derive(Debug, Clone)]
 pub struct Sources {
     /// `(display name, text)` for each of [`FILES`], in that order.
     files: Vec<(Arc<str>, String)>,
+    /// `corpus.tsv`, when the folder has one. Borrowed from the binary when embedded, so a
+    /// brain that never trains does not copy it.
+    pub corpus: Option<(Arc<str>, Cow<'static, str>)>,
+    /// `model.bin`, when the folder has one.
+    pub model: Option<(Arc<str>, Cow<'static, [u8]>)>,
 }
 
 impl Sources {
@@ -51,7 +66,17 @@ impl Sources {
             .iter()
             .map(|(name, text)| (Arc::from(format!("responses/{name}")), (*text).to_owned()))
             .collect();
-        Sources { files }
+        Sources {
+            files,
+            corpus: Some((
+                Arc::from(format!("responses/{CORPUS}")),
+                Cow::Borrowed(EMBEDDED_CORPUS),
+            )),
+            model: Some((
+                Arc::from(format!("responses/{MODEL}")),
+                Cow::Borrowed(EMBEDDED_MODEL),
+            )),
+        }
     }
 
     /// Content given as text, one string per file of [`FILES`] in that order, named as in
@@ -63,7 +88,11 @@ impl Sources {
             .zip(texts)
             .map(|(name, text)| (Arc::from(format!("responses/{name}")), text))
             .collect();
-        Sources { files }
+        Sources {
+            files,
+            corpus: None,
+            model: None,
+        }
     }
 
     /// `(display name, text)` of each file, in the order of [`FILES`].
@@ -98,7 +127,38 @@ impl Sources {
                 }
             }
         }
-        Ok(Sources { files })
+        let optional = |name: &str| -> Result<Option<(Arc<str>, Vec<u8>)>, Problem> {
+            let path = dir.join(name);
+            let shown: Arc<str> = Arc::from(path.display().to_string());
+            match std::fs::read(&path) {
+                Ok(bytes) => Ok(Some((shown, bytes))),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(Problem::new(&Loc::file(&shown), None, format!("cannot read it ({e})"))),
+            }
+        };
+        let corpus = match optional(CORPUS)? {
+            Some((shown, bytes)) => match String::from_utf8(bytes) {
+                Ok(text) => Some((shown, Cow::Owned(text))),
+                Err(_) => {
+                    return Err(Problem::new(&Loc::file(&shown), None, "cannot read it (file is not UTF-8 text)"))
+                }
+            },
+            None => None,
+        };
+        let model = optional(MODEL)?.map(|(shown, bytes)| (shown, Cow::Owned(bytes)));
+        Ok(Sources {
+            files,
+            corpus,
+            model,
+        })
+    }
+
+    /// The text of one of [`FILES`] by name (`"lexicon.toml"`); empty for another name.
+    pub fn text(&self, name: &str) -> &str {
+        FILES
+            .iter()
+            .position(|f| *f == name)
+            .map_or("", |i| self.files[i].1.as_str())
     }
 
     /// A short, stable fingerprint of the content (FNV-1a over every file), shown in logs and
@@ -110,6 +170,13 @@ impl Sources {
                 hash ^= u64::from(b);
                 hash = hash.wrapping_mul(0x0100_0000_01b3);
             }
+        }
+        // The model answers too, so a new model is a new version; the corpus does not. Its
+        // first 16 bytes (format and the fingerprint of its data) tell models apart, since
+        // training is deterministic.
+        for b in self.model.iter().flat_map(|(_, m)| m.iter().take(16)) {
+            hash ^= u64::from(*b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
         }
         format!("{hash:016x}")
     }

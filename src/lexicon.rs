@@ -233,6 +233,16 @@ impl Lexicon {
         best.map(|(_, _, _, inv_id)| self.targets[(u32::MAX - inv_id) as usize].word.as_str())
     }
 
+    /// Whether `word` is a negation ("not", "nobody"...): the model marks the words after one.
+    pub fn is_negation(&self, word: &str) -> bool {
+        self.negations.contains(word)
+    }
+
+    /// How many words after a negation it reaches.
+    pub fn negation_window(&self) -> usize {
+        self.negation_window
+    }
+
     /// True when one of the `negation_window` words before byte `start` of `text` is a
     /// negation ("not", "never"...), so the match at `start` is said not to be the case.
     ///

@@ -1,0 +1,213 @@
+//! `safeguard-bot train`: learn the model from a content folder's labelled messages, and
+//! measure it by cross-validation.
+//!
+//! Training reads the intents' examples and `corpus.tsv` ([`crate::corpus`]), hears each
+//! message as the brain does (folding and word rules), and fits [`crate::model`]. The model is
+//! stamped with the fingerprint of that data, so `check` knows when it must be trained again.
+//!
+//! Cross-validation (`--folds K`) is how the settings and the brain's [`crate::brain::Policy`]
+//! are chosen: the corpus is cut into K parts; each part is answered by a brain whose model
+//! never saw it (the intents' examples always train, since the patterns were written from
+//! them). It measures the corpus, which is training data: a blind set is the real test.
+
+use std::fmt::Write as _;
+
+use crate::brain::Brain;
+use crate::content::{Content, Sources};
+use crate::corpus::{self, Labelled};
+use crate::lexicon::Lexicon;
+use crate::model::train::{train, Settings};
+use crate::model::Model;
+use crate::normalize::fold;
+use crate::problem::{Loc, Problem};
+use crate::reply::Kind;
+
+/// The parsed content folder and its labelled messages, ready to train on.
+pub struct Data {
+    sources: Sources,
+    content: Content,
+    corpus: Vec<Labelled>,
+}
+
+impl Data {
+    /// Parse a folder's content and corpus; every problem with either is returned.
+    pub fn read(sources: Sources) -> Result<Self, Vec<Problem>> {
+        let content = Content::parse(&sources)?;
+        let Some((name, text)) = &sources.corpus else {
+            return Err(vec![Problem::new(
+                &Loc::file(&"responses/corpus.tsv".into()),
+                None,
+                "there is no corpus.tsv to learn from; copy the repository's responses/corpus.tsv into the folder",
+            )]);
+        };
+        let corpus = corpus::parse(name, text)?;
+        let problems = corpus::check(&content, &corpus);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Data {
+            sources,
+            content,
+            corpus,
+        })
+    }
+
+    /// How many labelled messages there are to learn from, examples included.
+    pub fn len(&self) -> usize {
+        self.content
+            .intents
+            .iter()
+            .map(|i| i.examples.len())
+            .sum::<usize>()
+            + self.corpus.len()
+    }
+
+    /// Whether there is nothing to learn from.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The fingerprint a model trained on all of this data carries.
+    pub fn fingerprint(&self) -> u64 {
+        let training = corpus::training_set(&self.content, &self.corpus);
+        corpus::fingerprint(&self.sources, &self.content, &training, &Settings::SHIPPED)
+    }
+
+    /// Train on every labelled message: the model `train` writes.
+    pub fn train(&self) -> Model {
+        let training = corpus::training_set(&self.content, &self.corpus);
+        self.fit(&training, &Settings::SHIPPED, self.fingerprint())
+    }
+
+    fn fit(&self, training: &[Labelled], settings: &Settings, fingerprint: u64) -> Model {
+        let lexicon = Lexicon::from_content(&self.content);
+        let classes: Vec<String> = self
+            .content
+            .intents
+            .iter()
+            .map(|i| i.id.value.clone())
+            .collect();
+        let hear = |text: &str| lexicon.rewrite(&fold(text)).into_owned();
+        let danger: Vec<String> = self
+            .content
+            .intents
+            .iter()
+            .filter(|i| i.danger)
+            .map(|i| i.id.value.clone())
+            .collect();
+        let samples = corpus::samples(training, &classes, &danger, settings.table_weight, hear);
+        train(&samples, &lexicon, classes, settings, fingerprint)
+    }
+
+    /// Cross-validate over `folds` parts of the corpus. Returns the report and one JSON line
+    /// per held-out message (what each opinion said), for choosing the policy.
+    pub fn cross_validate(&self, folds: usize) -> Result<(CrossValidation, String), Vec<Problem>> {
+        let folds = folds.max(2);
+        let settings = Settings::for_trials();
+        let mut cv = CrossValidation::default();
+        let mut lines = String::new();
+        let examples = corpus::training_set(&self.content, &[]);
+        for fold in 0..folds {
+            let (held, kept): (Vec<(usize, &Labelled)>, Vec<(usize, &Labelled)>) =
+                self.corpus.iter().enumerate().partition(|(i, _)| i % folds == fold);
+            let training: Vec<Labelled> = examples
+                .iter()
+                .cloned()
+                .chain(kept.into_iter().map(|(_, m)| m.clone()))
+                .collect();
+            let model = self.fit(&training, &settings, 0);
+            let brain = Brain::with_model(self.content.clone(), Some(model))?;
+            for (_, m) in held {
+                let record = cv.add(&brain, m);
+                let _ = writeln!(lines, "{record}");
+            }
+        }
+        Ok((cv, lines))
+    }
+}
+
+/// Cross-validated figures: how often each opinion was right on messages its model never saw.
+#[derive(Debug, Default, Clone)]
+pub struct CrossValidation {
+    /// Held-out messages answered.
+    pub total: usize,
+    /// The bot's answer was acceptable.
+    pub right: usize,
+    /// The patterns alone were acceptable.
+    pub patterns_right: usize,
+    /// The model's top intent alone was acceptable.
+    pub model_right: usize,
+    /// Messages labelled with danger.
+    pub danger: usize,
+    /// Of those, answered as danger.
+    pub danger_caught: usize,
+    /// Messages not labelled with danger, answered as danger.
+    pub false_alarms: usize,
+    /// Messages labelled fallback only.
+    pub out_of_scope: usize,
+    /// Of those, given the fallback.
+    pub out_of_scope_fallback: usize,
+}
+
+impl CrossValidation {
+    fn add(&mut self, brain: &Brain, m: &Labelled) -> String {
+        let u = brain.understand(&m.text);
+        let reply = brain.reply_to(&u);
+        let ids: Vec<&str> = brain.intent_ids().collect();
+        let ok = |id: &str| m.labels.iter().any(|l| l == id);
+        let danger_label = ok("emergency");
+        let alarmed = reply.intent == "emergency" && reply.kind == Kind::Answer;
+        self.total += 1;
+        self.right += usize::from(ok(&reply.intent));
+        let pattern_intent = ids[u.patterns.ranked[0]];
+        self.patterns_right += usize::from(ok(pattern_intent));
+        let model_top = (0..u.model.len())
+            .max_by(|&a, &b| u.model[a].total_cmp(&u.model[b]).then(b.cmp(&a)))
+            .map_or("fallback", |i| ids[i]);
+        self.model_right += usize::from(ok(model_top));
+        if danger_label {
+            self.danger += 1;
+            self.danger_caught += usize::from(alarmed);
+        } else {
+            self.false_alarms += usize::from(alarmed);
+        }
+        if m.labels == ["fallback"] {
+            self.out_of_scope += 1;
+            self.out_of_scope_fallback += usize::from(reply.intent == "fallback");
+        }
+        serde_json::json!({
+            "line": m.at.line,
+            "labels": m.labels,
+            "got": reply.intent,
+            "kind": format!("{:?}", reply.kind),
+            "decided_by": format!("{:?}", u.decided_by),
+            "patterns": u.patterns.ranked.iter().map(|&i| ids[i]).collect::<Vec<_>>(),
+            "patterns_kind": format!("{:?}", u.patterns.kind),
+            "model": u.model,
+            "danger": u.danger,
+        })
+        .to_string()
+    }
+
+    /// The report as an operator reads it.
+    pub fn to_text(&self) -> String {
+        let pct = |a: usize, b: usize| {
+            if b == 0 {
+                "n/a".to_owned()
+            } else {
+                format!("{:.1}% ({a} of {b})", 100.0 * a as f64 / b as f64)
+            }
+        };
+        let others = self.total - self.danger;
+        format!(
+            "held-out messages   {}\nbot                 {}\npatterns alone      {}\nmodel alone         {}\ndanger caught       {}\nfalse alarms        {}\nout of scope        {} given the fallback\n",
+            self.total,
+            pct(self.right, self.total),
+            pct(self.patterns_right, self.total),
+            pct(self.model_right, self.total),
+            pct(self.danger_caught, self.danger),
+            pct(self.false_alarms, others),
+            pct(self.out_of_scope_fallback, self.out_of_scope),
+        )
+    }
+}

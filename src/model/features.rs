@@ -1,0 +1,197 @@
+//! The features the learned model reads from a message: words, word pairs and pieces of words.
+//!
+//! The model sees the text the patterns see (folded, textspeak expanded, typos corrected), so
+//! "u r" and "you are" are one feature. Each feature is a 64-bit hash, never a stored string:
+//! - every word, and every pair of neighbouring words, with the start and end of the message
+//!   as words of their own (so "help" alone differs from "help" inside a question);
+//! - the pieces of 3 to 5 letters of every word, with its edges marked (`<hurt>` gives `<hu`,
+//!   `hur`... `rt>`), as fastText does: an unseen spelling still shares most pieces with a
+//!   known one ("touchin", "touched", "touching");
+//! - every word within a few words after a negation ("nobody is in danger"), marked as
+//!   negated, beside its plain feature: a bag of words cannot otherwise tell "in danger" from
+//!   "not in danger";
+//! - how long the message is, in five bands (a two-word cry for help reads differently from
+//!   the same words in a long story).
+//!
+//! Cost: linear in the message, one hash per feature, no allocation.
+
+/// Shortest and longest piece of a word, in bytes, counting the edge marks.
+const PIECES: std::ops::RangeInclusive<usize> = 3..=5;
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
+/// Kinds of feature, hashed in first so that a word and a piece with the same letters differ.
+const WORD: u8 = b'w';
+const PAIR: u8 = b'p';
+const PIECE: u8 = b'c';
+const LENGTH: u8 = b'l';
+const NEGATED: u8 = b'n';
+
+/// The hash standing for the start and for the end of a message in word pairs.
+const START: u64 = 0x5354_4152_5421_2121;
+const END: u64 = 0x454e_4421_2121_2121;
+
+fn fnv(kind: u8, bytes: impl IntoIterator<Item = u8>) -> u64 {
+    let mut hash = (FNV_OFFSET ^ u64::from(kind)).wrapping_mul(FNV_PRIME);
+    for b in bytes {
+        hash = (hash ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+    }
+    // FNV's low bits mix poorly; a final multiply-xorshift spreads them.
+    hash ^= hash >> 29;
+    hash = hash.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    hash ^ (hash >> 32)
+}
+
+fn pair(a: u64, b: u64) -> u64 {
+    fnv(PAIR, a.to_le_bytes().into_iter().chain(b.to_le_bytes()))
+}
+
+/// Which words negate the ones after them, and how far.
+pub trait Negations {
+    /// Whether `word` negates what follows ("not", "nobody").
+    fn is_negation(&self, word: &str) -> bool;
+    /// How many words after a negation it reaches.
+    fn window(&self) -> usize;
+}
+
+/// No negations: every word is plain.
+pub struct NoNegations;
+
+impl Negations for NoNegations {
+    fn is_negation(&self, _: &str) -> bool {
+        false
+    }
+    fn window(&self) -> usize {
+        0
+    }
+}
+
+impl Negations for crate::lexicon::Lexicon {
+    fn is_negation(&self, word: &str) -> bool {
+        crate::lexicon::Lexicon::is_negation(self, word)
+    }
+    fn window(&self) -> usize {
+        self.negation_window()
+    }
+}
+
+/// Call `f` with every feature of `heard` (lower-case ASCII words separated by single spaces,
+/// as [`crate::brain::Understanding::heard`]), in a fixed order; a feature that occurs twice
+/// is given twice.
+pub fn for_each(heard: &str, negations: &impl Negations, mut f: impl FnMut(u64)) {
+    let mut previous = START;
+    let mut words = 0usize;
+    let mut negated = 0usize;
+    for word in heard.split(' ').filter(|w| !w.is_empty()) {
+        words += 1;
+        let id = fnv(WORD, word.bytes());
+        f(id);
+        if negations.is_negation(word) {
+            negated = negations.window();
+        } else if negated > 0 {
+            negated -= 1;
+            f(fnv(NEGATED, word.bytes()));
+        }
+        f(pair(previous, id));
+        previous = id;
+        pieces(word.as_bytes(), &mut f);
+    }
+    if words > 0 {
+        f(pair(previous, END));
+    }
+    let band: u8 = match words {
+        0 => 0,
+        1 => 1,
+        2..=3 => 2,
+        4..=8 => 3,
+        9..=20 => 4,
+        _ => 5,
+    };
+    f(fnv(LENGTH, [band]));
+}
+
+/// The pieces of `<word>`. A word longer than 30 bytes gives only its edge pieces: nobody
+/// writes such words, and a hostile 100,000-letter one must not cost 300,000 hashes.
+fn pieces(word: &[u8], f: &mut impl FnMut(u64)) {
+    let len = word.len() + 2;
+    let at = |i: usize| -> u8 {
+        if i == 0 {
+            b'<'
+        } else if i == len - 1 {
+            b'>'
+        } else {
+            word[i - 1]
+        }
+    };
+    for n in PIECES {
+        if n > len {
+            break;
+        }
+        if len > 32 {
+            f(fnv(PIECE, (0..n).map(at)));
+            f(fnv(PIECE, (len - n..len).map(at)));
+            continue;
+        }
+        for start in 0..=len - n {
+            f(fnv(PIECE, (start..start + n).map(at)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn features(text: &str) -> Vec<u64> {
+        let mut out = Vec::new();
+        for_each(text, &NoNegations, |h| out.push(h));
+        out
+    }
+
+    #[test]
+    fn shared_pieces_link_spellings_of_one_word() {
+        let a = features("touching");
+        let b = features("touchin");
+        let shared = a.iter().filter(|h| b.contains(h)).count();
+        assert!(shared >= 8, "only {shared} features shared");
+    }
+
+    #[test]
+    fn a_word_and_a_piece_with_the_same_letters_differ() {
+        // "cat" as a word and the piece "cat" inside "<cats>".
+        assert_ne!(fnv(WORD, *b"cat"), fnv(PIECE, *b"cat"));
+    }
+
+    struct Not;
+    impl Negations for Not {
+        fn is_negation(&self, word: &str) -> bool {
+            word == "not"
+        }
+        fn window(&self) -> usize {
+            2
+        }
+    }
+
+    #[test]
+    fn words_after_a_negation_are_marked() {
+        let mut plain = Vec::new();
+        for_each("not in danger now", &NoNegations, |h| plain.push(h));
+        let mut marked = Vec::new();
+        for_each("not in danger now", &Not, |h| marked.push(h));
+        // "in" and "danger" are also given negated; "now" is past the window.
+        assert_eq!(marked.len(), plain.len() + 2);
+        assert!(plain.iter().all(|h| marked.contains(h)));
+    }
+
+    #[test]
+    fn a_huge_word_costs_few_features() {
+        let word = "a".repeat(100_000);
+        assert!(features(&word).len() < 20);
+    }
+
+    #[test]
+    fn empty_text_has_only_its_length() {
+        assert_eq!(features("").len(), 1);
+    }
+}

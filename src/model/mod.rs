@@ -1,0 +1,230 @@
+//! The learned half of understanding: a linear model over word and word-piece features,
+//! trained from the labelled messages in `responses/` ([`crate::corpus`]).
+//!
+//! The pattern table understands what its authors foresaw; this model generalises from
+//! thousands of labelled messages to wording nobody foresaw. [`crate::brain`] decides how the
+//! two combine; this module only turns a message into a probability for each intent.
+//!
+//! It is a multinomial logistic regression (softmax) over hashed features
+//! ([`features`]): small, deterministic, and fast enough for the hot path (a few hundred
+//! multiply-adds of a 20-wide row per message). Training ([`train`]) is plain SGD with a fixed
+//! seed, so the same data gives the same model bit for bit.
+//!
+//! The file (`responses/model.bin`) holds a fingerprint of the data it was trained on, so
+//! `check` can refuse a model that no longer matches `responses/` ([`Model::fingerprint`]).
+
+pub mod features;
+pub mod train;
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// The first bytes of a model file, and its format version.
+const MAGIC: &[u8; 8] = b"SGBMODL1";
+
+/// Feature hashes are already well mixed, so the index uses them as they are.
+#[derive(Default, Clone, Copy)]
+struct Identity(u64);
+
+impl Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("only u64 keys are hashed")
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type Index = HashMap<u64, u32, BuildHasherDefault<Identity>>;
+
+/// A trained model: for each known feature, one weight per intent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    /// The intent ids the model predicts, in the order of its weights.
+    classes: Vec<String>,
+    /// Feature hash to row.
+    index: Index,
+    /// The feature hash of each row, in row order (ascending), kept for saving.
+    keys: Vec<u64>,
+    /// `rows × (classes + 1)`, row-major: a weight per class, then the danger weight.
+    weights: Vec<f32>,
+    /// One per class.
+    bias: Vec<f32>,
+    /// Fingerprint of the training data ([`crate::corpus::fingerprint`]).
+    fingerprint: u64,
+}
+
+impl Model {
+    /// The intent ids the model can answer, in the order of [`Model::probabilities`].
+    pub fn classes(&self) -> &[String] {
+        &self.classes
+    }
+
+    /// Fingerprint of the data this model was trained on: `check` compares it with the data
+    /// in `responses/` and refuses a model trained on something else.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    /// How many features the model knows.
+    pub fn features(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The probability of each class for a message as heard ([`crate::brain::Understanding`]),
+    /// then the probability that danger is happening now (its own output, trained for recall),
+    /// written into `out` (one per class and one more; it is resized). Features are counted
+    /// and scaled to unit length, as in training.
+    pub fn probabilities(
+        &self,
+        heard: &str,
+        negations: &impl features::Negations,
+        out: &mut Vec<f32>,
+    ) {
+        let n = self.classes.len() + 1;
+        out.clear();
+        out.resize(n, 0.0);
+        let mut count = 0u32;
+        features::for_each(heard, negations, |h| {
+            count += 1;
+            if let Some(&row) = self.index.get(&h) {
+                let row = &self.weights[row as usize * n..(row as usize + 1) * n];
+                for (o, w) in out.iter_mut().zip(row) {
+                    *o += w;
+                }
+            }
+        });
+        let scale = 1.0 / (count.max(1) as f32).sqrt();
+        for (o, b) in out.iter_mut().zip(&self.bias) {
+            *o = *o * scale + b;
+        }
+        softmax(&mut out[..n - 1]);
+        out[n - 1] = sigmoid(out[n - 1]);
+    }
+
+    /// The danger output of [`Model::probabilities`].
+    pub fn danger(&self, probabilities: &[f32]) -> f32 {
+        probabilities.get(self.classes.len()).copied().unwrap_or(0.0)
+    }
+
+    /// The model as bytes: what `safeguard-bot train` writes to `responses/model.bin`.
+    /// Little-endian; weights are stored as f32 so a saved model answers exactly as trained.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(32 + self.keys.len() * (12 + 4 * self.classes.len()));
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&self.fingerprint.to_le_bytes());
+        out.extend_from_slice(&(self.classes.len() as u32).to_le_bytes());
+        for class in &self.classes {
+            out.push(class.len() as u8);
+            out.extend_from_slice(class.as_bytes());
+        }
+        out.extend_from_slice(&(self.keys.len() as u32).to_le_bytes());
+        for key in &self.keys {
+            out.extend_from_slice(&key.to_le_bytes());
+        }
+        for w in self.bias.iter().chain(&self.weights) {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+        out
+    }
+
+    /// Read a model written by [`Model::to_bytes`]; the error says in a few words what is wrong.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        let mut r = Reader { bytes, at: 0 };
+        if r.take(MAGIC.len())? != MAGIC {
+            return Err("not a safeguard-bot model file (or an older format)".into());
+        }
+        let fingerprint = r.u64()?;
+        let n = r.u32()? as usize;
+        let mut classes = Vec::with_capacity(n);
+        for _ in 0..n {
+            let len = r.take(1)?[0] as usize;
+            let id = std::str::from_utf8(r.take(len)?).map_err(|_| "a class id is not UTF-8")?;
+            classes.push(id.to_owned());
+        }
+        let rows = r.u32()? as usize;
+        let mut keys = Vec::with_capacity(rows);
+        for _ in 0..rows {
+            keys.push(r.u64()?);
+        }
+        // Each row holds one weight per class and the danger weight.
+        let width = n + 1;
+        if n > 1000 || rows > bytes.len() / 8 {
+            return Err("the sizes in the file make no sense (damaged?)".into());
+        }
+        let floats = r.take(4 * (width + rows * width))?;
+        if r.at != bytes.len() {
+            return Err("the file has bytes after the model".into());
+        }
+        let mut floats = floats
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+        let bias: Vec<f32> = floats.by_ref().take(width).collect();
+        let weights: Vec<f32> = floats.collect();
+        Ok(Self::assemble(classes, keys, weights, bias, fingerprint))
+    }
+
+    fn assemble(
+        classes: Vec<String>,
+        keys: Vec<u64>,
+        weights: Vec<f32>,
+        bias: Vec<f32>,
+        fingerprint: u64,
+    ) -> Self {
+        let mut index = Index::with_capacity_and_hasher(keys.len(), Default::default());
+        for (row, &key) in keys.iter().enumerate() {
+            index.insert(key, row as u32);
+        }
+        Model {
+            classes,
+            index,
+            keys,
+            weights,
+            bias,
+            fingerprint,
+        }
+    }
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Turn scores into probabilities in place.
+fn softmax(scores: &mut [f32]) {
+    let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for s in scores.iter_mut() {
+        *s = (*s - max).exp();
+        sum += *s;
+    }
+    for s in scores.iter_mut() {
+        *s /= sum;
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len());
+        let end = end.ok_or("the file ends too early (cut short?)")?;
+        let slice = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(slice)
+    }
+    fn u32(&mut self) -> Result<u32, String> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn u64(&mut self) -> Result<u64, String> {
+        let b = self.take(8)?;
+        Ok(u64::from_le_bytes(b.try_into().map_err(|_| "short read")?))
+    }
+}
