@@ -662,3 +662,55 @@ async fn updates_and_replies_are_counted_by_kind_and_intent() {
         assert!(!out.contains(&personal), "{personal} in:\n{out}");
     }
 }
+
+/// Stands for a bug anywhere under the handler tree.
+async fn explode() -> HandlerResult {
+    panic!("a bug while handling an update")
+}
+
+#[tokio::test]
+async fn a_panic_in_the_tree_drops_only_that_update_and_is_counted() {
+    let h = Harness::start().await;
+    let tree = safeguard_bot::telegram::handlers::guarded(
+        dptree::entry()
+            .branch(
+                dptree::filter(|update: Update| {
+                    update
+                        .chat()
+                        .is_some_and(|chat| chat.id.0 == u::private_chat_id(97))
+                })
+                .endpoint(explode),
+            )
+            .branch(schema()),
+    );
+    let dispatch = |chat: i64| {
+        let mut update = u::private_text(chat, "hello");
+        update["update_id"] = 1.into();
+        let update: Update = serde_json::from_str(&update.to_string()).expect("a valid update");
+        let deps = dptree::deps![
+            h.bot.clone(),
+            h.me.clone(),
+            h.brain.clone(),
+            h.metrics.clone(),
+            h.recent.clone(),
+            update
+        ];
+        let tree = tree.clone();
+        async move { tree.dispatch(deps).await }
+    };
+    assert!(
+        matches!(
+            dispatch(u::private_chat_id(97)).await,
+            ControlFlow::Break(Ok(()))
+        ),
+        "dropped as handled"
+    );
+    assert!(matches!(
+        dispatch(u::private_chat_id(98)).await,
+        ControlFlow::Break(Ok(()))
+    ));
+    assert!(h.fake.sent_to(u::private_chat_id(97)).is_empty());
+    assert_eq!(h.fake.sent_to(u::private_chat_id(98)).len(), 1);
+    let out = h.metrics.render();
+    assert!(out.contains("safeguard_update_panics_total 1"), "{out}");
+}

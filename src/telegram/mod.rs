@@ -1,6 +1,7 @@
 //! The Telegram door onto the brain: long polling or a webhook, with teloxide 0.17.
 //!
-//! - [`handlers`]: the one handler tree, where every kind of update goes.
+//! - [`handlers`]: the one handler tree, where every kind of update goes; a panic in it costs
+//!   only the update being handled.
 //! - [`send`]: keyboards, bounded retries, error descriptions safe to log.
 //! - [`bot`]: token and server from the environment, throttle, start-up calls.
 //! - [`webhook`]: the webhook listener (secret, limits, timeouts, health check, metrics).
