@@ -443,3 +443,30 @@ async fn a_handler_that_panics_gets_200_is_counted_and_the_listener_keeps_servin
     l.stop.stop();
     l.server.await.expect("the listener stops cleanly");
 }
+
+#[tokio::test]
+async fn bad_entities_get_200_and_no_panic() {
+    let l = Listener::start(Limits::default()).await;
+    let group = u::group_id(41);
+    for (text, offset, length) in [
+        ("hello", 1000, 19),
+        ("hello", usize::MAX, 2),
+        ("\u{1F600}hello", 1, 3),
+        ("\u{1F600}hello", 0, 1),
+    ] {
+        let mut update = u::group_text(group, u::private_chat_id(41), text);
+        update["message"]["entities"] =
+            serde_json::json!([{ "type": "mention", "offset": offset, "length": length }]);
+        assert_eq!(l.post_update(Some(SECRET), update).await, 200);
+    }
+    assert_eq!(
+        l.post_update(Some(SECRET), u::group_command(group, 7, "/help"))
+            .await,
+        200
+    );
+    assert_eq!(l.fake.sent_to(group).len(), 1, "only /help is answered");
+    assert!(l
+        .metrics
+        .render()
+        .contains("safeguard_update_panics_total 0"));
+}

@@ -28,8 +28,8 @@ use crate::brain::Input;
 use crate::forget::Recent;
 use crate::metrics::Metrics;
 use crate::reply::Reply;
-use crate::telegram::forget;
 use crate::telegram::send::{describe, retrying, send_reply, send_text, TOPIC_PREFIX};
+use crate::telegram::{entities, forget};
 use crate::telegram::{SharedBrain, TgBot};
 
 /// What an endpoint returns; an error is a reply that could not be sent after retries.
@@ -517,12 +517,13 @@ fn addressed_to_us(msg: Message, me: Me) -> bool {
     msg.chat.is_private() || mentions_us(&msg, &me) || replies_to_us(&msg, &me)
 }
 
+/// Whether the message mentions the bot: a `mention` or `text_mention` entity, or its `@name`
+/// written in the text or caption. Entities are checked against the text first
+/// ([`entities`]): an invalid one is ignored, never handed to teloxide, which would panic on it.
 fn mentions_us(msg: &Message, me: &Me) -> bool {
-    let entities = msg
-        .parse_entities()
+    let entities = entities::of_text(msg)
         .into_iter()
-        .chain(msg.parse_caption_entities())
-        .flatten();
+        .chain(entities::of_caption(msg));
     for entity in entities {
         match entity.kind() {
             MessageEntityKind::Mention
