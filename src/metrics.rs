@@ -10,7 +10,8 @@
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 use crate::reply::{Kind, Reply};
@@ -64,6 +65,7 @@ pub struct Metrics {
     api_retries: IntCounterVec,
     content: IntGaugeVec,
     reloads: IntCounterVec,
+    update_panics: IntCounter,
 }
 
 impl Default for Metrics {
@@ -132,6 +134,11 @@ impl Metrics {
             &["result"],
         )
         .expect("valid metric");
+        let update_panics = IntCounter::with_opts(Opts::new(
+            "safeguard_update_panics_total",
+            "Updates dropped because handling them panicked (a bug to report); the bot went on.",
+        ))
+        .expect("valid metric");
         for collector in [
             Box::new(updates.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(replies.clone()),
@@ -140,6 +147,7 @@ impl Metrics {
             Box::new(api_retries.clone()),
             Box::new(content.clone()),
             Box::new(reloads.clone()),
+            Box::new(update_panics.clone()),
         ] {
             registry
                 .register(collector)
@@ -154,6 +162,7 @@ impl Metrics {
             api_retries,
             content,
             reloads,
+            update_panics,
         }
     }
 
@@ -207,6 +216,12 @@ impl Metrics {
             "refused"
         };
         self.reloads.with_label_values(&[result]).inc();
+    }
+
+    /// Count an update dropped because handling it panicked. It has no label: the log line
+    /// says the update's kind, and any panic at all is something to report.
+    pub fn update_panicked(&self) {
+        self.update_panics.inc();
     }
 
     /// The content type of [`Metrics::render`]'s output.
@@ -266,6 +281,15 @@ mod tests {
         );
         assert!(out.contains("safeguard_reply_seconds_count 2"), "{out}");
         assert!(!out.contains("qwerty") && !out.contains("report an image"));
+    }
+
+    #[test]
+    fn panics_are_counted_and_shown_from_zero() {
+        let metrics = Metrics::new();
+        assert!(metrics.render().contains("safeguard_update_panics_total 0"));
+        metrics.update_panicked();
+        let out = metrics.render();
+        assert!(out.contains("safeguard_update_panics_total 1"), "{out}");
     }
 
     #[test]

@@ -418,3 +418,127 @@ async fn a_refused_token_is_one_line_and_exit_1() {
     assert!(log.contains("refused the token"), "{log}");
     assert_log_holds_none(&log, &[wrong]);
 }
+
+/// The update from issue 14 (point 7): a group message whose `mention` entity points far past
+/// the end of its text. teloxide's entity helpers panic on it.
+fn mention_past_the_end(group: i64, from: i64, update_id: Option<i64>) -> Value {
+    let mut update = serde_json::json!({"message":{"message_id":2,"date":1700000000,
+        "chat":{"id":group,"type":"supergroup","title":"G"},
+        "from":{"id":from,"is_bot":false,"first_name":"A"},
+        "text":"hello","entities":[{"type":"mention","offset":1000,"length":19}]}});
+    if let Some(id) = update_id {
+        update["update_id"] = id.into();
+    }
+    update
+}
+
+/// A group message whose `mention` entity starts in the middle of an emoji (between the two
+/// UTF-16 units of its surrogate pair). It does not name the bot, so it is left alone.
+fn mention_splitting_an_emoji(group: i64, from: i64) -> Value {
+    let mut update = u::group_text(group, from, "\u{1F600}hello there");
+    update["message"]["entities"] =
+        serde_json::json!([{ "type": "mention", "offset": 1, "length": 5 }]);
+    update
+}
+
+/// The panic counter as scraped from `/metrics` (None: the series is not there).
+fn panics_scraped(scraped: &str) -> Option<u64> {
+    scraped
+        .lines()
+        .find_map(|l| l.strip_prefix("safeguard_update_panics_total "))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+async fn scrape(url: &str) -> String {
+    match reqwest::get(url).await {
+        Ok(response) => response.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polling_a_bad_entity_is_dropped_and_the_chat_and_the_bot_go_on() {
+    let fake = FakeApi::start().await;
+    let group = -100_123;
+    let other = u::private_chat_id(500);
+    // In one getUpdates batch: the bad update, then /help in the same chat, then another chat.
+    fake.push_update(mention_past_the_end(group, 55, None));
+    fake.push_update(u::group_command(group, 55, "/help"));
+    fake.push_update(u::private_text(other, "hello"));
+    let metrics_addr = format!("127.0.0.1:{}", free_port());
+    let mut args = vec!["telegram", "--metrics-listen", &metrics_addr];
+    args.extend(RAISED_LIMITS);
+    let mut bot = spawn(&args, &bot_env(&fake));
+    wait_for(&fake, &bot, "/help answered in the same chat", |f| {
+        f.sent_to(group).len() == 1 && f.sent_to(other).len() == 1
+    })
+    .await;
+    // Later updates from the same chat: an emoji split by an entity, then /help again.
+    fake.push_update(mention_splitting_an_emoji(group, 55));
+    fake.push_update(u::group_command(group, 55, "/help"));
+    wait_for(&fake, &bot, "the second /help answered", |f| {
+        f.sent_to(group).len() == 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(fake.sent_to(group).len(), 2, "the bad updates get no reply");
+    let scraped = scrape(&format!("http://{metrics_addr}/metrics")).await;
+    assert_eq!(
+        panics_scraped(&scraped),
+        Some(0),
+        "no handler panicked:\n{scraped}"
+    );
+    stop_cleanly(&mut bot, "TERM");
+    let log = bot.log();
+    assert!(!log.contains("internal error"), "no panic:\n{log}");
+    assert_log_holds_none(
+        &log,
+        &["hello".to_owned(), group.to_string(), other.to_string()],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_a_bad_entity_gets_200_and_the_chat_goes_on() {
+    let fake = FakeApi::start().await;
+    let secret = "e2e-Webhook_Secret-bad-entity";
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let url = format!("http://{listen}/tg/hook");
+    let mut args = vec!["telegram", "--webhook-url", &url, "--listen", &listen];
+    args.extend(RAISED_LIMITS);
+    let mut env = bot_env(&fake);
+    env.push(("WEBHOOK_SECRET", secret.to_owned()));
+    let mut bot = spawn(&args, &env);
+    wait_for(&fake, &bot, "setWebhook", |f| f.webhook_secret().is_some()).await;
+    let client = reqwest::Client::new();
+    let group = -100_123;
+    let bad = mention_past_the_end(group, 55, Some(1));
+    assert_eq!(
+        post(&client, &url, Some(secret), bad.to_string()).await,
+        200,
+        "the bad update is answered 200, so Telegram does not deliver it again"
+    );
+    let mut split = mention_splitting_an_emoji(group, 55);
+    split["update_id"] = 2.into();
+    assert_eq!(
+        post(&client, &url, Some(secret), split.to_string()).await,
+        200
+    );
+    let mut help = u::group_command(group, 55, "/help");
+    help["update_id"] = 3.into();
+    assert_eq!(
+        post(&client, &url, Some(secret), help.to_string()).await,
+        200
+    );
+    assert_eq!(fake.sent_to(group).len(), 1, "only /help is answered");
+    let scraped = scrape(&format!("http://{listen}/metrics")).await;
+    assert_eq!(
+        panics_scraped(&scraped),
+        Some(0),
+        "no handler panicked:\n{scraped}"
+    );
+    stop_cleanly(&mut bot, "TERM");
+    let log = bot.log();
+    assert!(!log.contains("internal error"), "no panic:\n{log}");
+    assert_log_holds_none(&log, &["hello".to_owned(), group.to_string()]);
+}

@@ -662,3 +662,141 @@ async fn updates_and_replies_are_counted_by_kind_and_intent() {
         assert!(!out.contains(&personal), "{personal} in:\n{out}");
     }
 }
+
+/// `update` with its message's `entities` replaced by `entities`.
+fn with_entities(mut update: Value, entities: Value) -> Value {
+    update["message"]["entities"] = entities;
+    update
+}
+
+#[tokio::test]
+async fn entities_past_the_end_or_inside_an_emoji_are_ignored_without_a_panic() {
+    let h = Harness::start().await;
+    let group = u::group_id(95);
+    let cases = [
+        (
+            "hello",
+            serde_json::json!([{ "type": "mention", "offset": 1000, "length": 19 }]),
+        ),
+        (
+            "hello",
+            serde_json::json!([{ "type": "mention", "offset": 3, "length": 3 }]),
+        ),
+        (
+            "hello",
+            serde_json::json!([{ "type": "mention", "offset": usize::MAX, "length": 2 }]),
+        ),
+        (
+            "\u{1F600}hello",
+            serde_json::json!([{ "type": "mention", "offset": 1, "length": 3 }]),
+        ),
+        (
+            "\u{1F600}hello",
+            serde_json::json!([{ "type": "mention", "offset": 0, "length": 1 }]),
+        ),
+        (
+            "hi \u{1F600}",
+            serde_json::json!([{ "type": "bold", "offset": 4, "length": 1 }]),
+        ),
+    ];
+    for (text, entities) in cases {
+        let update = with_entities(u::group_text(group, 1, text), entities.clone());
+        assert!(
+            matches!(h.dispatch(update).await, ControlFlow::Break(Ok(()))),
+            "{text:?} {entities}: ignored"
+        );
+    }
+    // In a caption too (a photo in a group).
+    let mut photo = u::group_media(group, 1, Media::Photo);
+    photo["message"]["caption_entities"] =
+        serde_json::json!([{ "type": "mention", "offset": 500, "length": 5 }]);
+    assert!(matches!(
+        h.dispatch(photo).await,
+        ControlFlow::Break(Ok(()))
+    ));
+    assert!(h.fake.sent().is_empty(), "none of them addresses the bot");
+    // In a private chat the message is answered whatever its entities say.
+    let chat = u::private_chat_id(95);
+    let update = with_entities(
+        u::private_text(chat, "hello"),
+        serde_json::json!([{ "type": "mention", "offset": 1000, "length": 19 }]),
+    );
+    h.handled(update).await;
+    assert_eq!(h.fake.sent_to(chat).len(), 1);
+    let out = h.metrics.render();
+    assert!(out.contains("safeguard_update_panics_total 0"), "{out}");
+}
+
+#[tokio::test]
+async fn a_valid_mention_beside_an_invalid_entity_still_addresses_the_bot() {
+    let h = Harness::start().await;
+    let group = u::group_id(96);
+    // Only the entity names the bot (a text mention, no @name in the text).
+    let text = "\u{1F600} Safeguard what is the number for childline";
+    let update = with_entities(
+        u::group_text(group, 1, text),
+        serde_json::json!([
+            { "type": "mention", "offset": 1, "length": 4 },
+            { "type": "text_mention", "offset": 3, "length": 9, "user": support::fake_api::bot_user() },
+            { "type": "bold", "offset": 9000, "length": 1 },
+        ]),
+    );
+    h.handled(update).await;
+    assert_eq!(h.fake.sent_to(group).len(), 1, "answered");
+    assert!(h
+        .metrics
+        .render()
+        .contains("safeguard_update_panics_total 0"));
+}
+
+/// Stands for a bug anywhere under the handler tree.
+async fn explode() -> HandlerResult {
+    panic!("a bug while handling an update")
+}
+
+#[tokio::test]
+async fn a_panic_in_the_tree_drops_only_that_update_and_is_counted() {
+    let h = Harness::start().await;
+    let tree = safeguard_bot::telegram::handlers::guarded(
+        dptree::entry()
+            .branch(
+                dptree::filter(|update: Update| {
+                    update
+                        .chat()
+                        .is_some_and(|chat| chat.id.0 == u::private_chat_id(97))
+                })
+                .endpoint(explode),
+            )
+            .branch(schema()),
+    );
+    let dispatch = |chat: i64| {
+        let mut update = u::private_text(chat, "hello");
+        update["update_id"] = 1.into();
+        let update: Update = serde_json::from_str(&update.to_string()).expect("a valid update");
+        let deps = dptree::deps![
+            h.bot.clone(),
+            h.me.clone(),
+            h.brain.clone(),
+            h.metrics.clone(),
+            h.recent.clone(),
+            update
+        ];
+        let tree = tree.clone();
+        async move { tree.dispatch(deps).await }
+    };
+    assert!(
+        matches!(
+            dispatch(u::private_chat_id(97)).await,
+            ControlFlow::Break(Ok(()))
+        ),
+        "dropped as handled"
+    );
+    assert!(matches!(
+        dispatch(u::private_chat_id(98)).await,
+        ControlFlow::Break(Ok(()))
+    ));
+    assert!(h.fake.sent_to(u::private_chat_id(97)).is_empty());
+    assert_eq!(h.fake.sent_to(u::private_chat_id(98)).len(), 1);
+    let out = h.metrics.render();
+    assert!(out.contains("safeguard_update_panics_total 1"), "{out}");
+}

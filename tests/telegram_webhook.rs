@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use safeguard_bot::metrics::Metrics;
+use safeguard_bot::telegram::handlers::{self, HandlerResult};
 use safeguard_bot::telegram::send::ATTEMPTS;
 use safeguard_bot::telegram::signals::{Stop, StopHandle};
 use safeguard_bot::telegram::webhook::{self, Limits, Webhook, SECRET_HEADER};
@@ -17,6 +18,10 @@ use safeguard_bot::Input;
 use serde_json::Value;
 use support::fake_api::{FakeApi, Fault, TOKEN};
 use support::updates as u;
+use teloxide::dispatching::UpdateHandler;
+use teloxide::dptree;
+use teloxide::types::Update;
+use teloxide::RequestError;
 use tokio::task::JoinHandle;
 
 const SECRET: &str = "webhook-Secret_0123456789";
@@ -35,11 +40,19 @@ struct Listener {
 
 impl Listener {
     async fn start(limits: Limits) -> Self {
+        Self::start_with(limits, None).await
+    }
+
+    /// A listener answering with `handler` instead of the shipped tree, if given.
+    async fn start_with(limits: Limits, handler: Option<UpdateHandler<RequestError>>) -> Self {
         let fake = FakeApi::start().await;
         let (bot, me, brain, metrics) = support::connected_bot(&fake).await;
-        let hook = Webhook::new(bot, me, brain.clone(), SECRET)
+        let mut hook = Webhook::new(bot, me, brain.clone(), SECRET)
             .with_limits(limits)
             .with_metrics(metrics.clone());
+        if let Some(handler) = handler {
+            hook = hook.with_handler(handler);
+        }
         let app = webhook::router(PATH, hook).expect("a valid path");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -389,4 +402,71 @@ async fn stopping_finishes_the_request_in_flight() {
         .await
         .expect("the server stops")
         .expect("no panic");
+}
+
+/// Stands for a bug anywhere under the handler tree.
+async fn explode() -> HandlerResult {
+    panic!("a bug while handling an update")
+}
+
+#[tokio::test]
+async fn a_handler_that_panics_gets_200_is_counted_and_the_listener_keeps_serving() {
+    let bad_chat = u::private_chat_id(40);
+    let tree = dptree::entry()
+        .branch(
+            dptree::filter(move |update: Update| {
+                update.chat().is_some_and(|chat| chat.id.0 == bad_chat)
+            })
+            .endpoint(explode),
+        )
+        .branch(handlers::schema());
+    let l = Listener::start_with(Limits::default(), Some(tree)).await;
+    assert_eq!(
+        l.post_update(Some(SECRET), u::private_text(bad_chat, "hello"))
+            .await,
+        200,
+        "answered, so Telegram does not deliver it again forever"
+    );
+    assert!(l
+        .metrics
+        .render()
+        .contains("safeguard_update_panics_total 1"));
+    for chat in [bad_chat + 1, bad_chat + 2] {
+        assert_eq!(
+            l.post_update(Some(SECRET), u::private_text(chat, "hello"))
+                .await,
+            200
+        );
+        assert_eq!(l.fake.sent_to(chat).len(), 1, "other chats are answered");
+    }
+    assert!(l.fake.sent_to(bad_chat).is_empty());
+    l.stop.stop();
+    l.server.await.expect("the listener stops cleanly");
+}
+
+#[tokio::test]
+async fn bad_entities_get_200_and_no_panic() {
+    let l = Listener::start(Limits::default()).await;
+    let group = u::group_id(41);
+    for (text, offset, length) in [
+        ("hello", 1000, 19),
+        ("hello", usize::MAX, 2),
+        ("\u{1F600}hello", 1, 3),
+        ("\u{1F600}hello", 0, 1),
+    ] {
+        let mut update = u::group_text(group, u::private_chat_id(41), text);
+        update["message"]["entities"] =
+            serde_json::json!([{ "type": "mention", "offset": offset, "length": length }]);
+        assert_eq!(l.post_update(Some(SECRET), update).await, 200);
+    }
+    assert_eq!(
+        l.post_update(Some(SECRET), u::group_command(group, 7, "/help"))
+            .await,
+        200
+    );
+    assert_eq!(l.fake.sent_to(group).len(), 1, "only /help is answered");
+    assert!(l
+        .metrics
+        .render()
+        .contains("safeguard_update_panics_total 0"));
 }

@@ -12,10 +12,14 @@
 //! Privacy: nothing here logs a message's text, a name, a username or an id; each update logs
 //! its kind, the intent answered and the time taken.
 
+use std::ops::ControlFlow;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures::FutureExt;
 use teloxide::dispatching::{UpdateFilterExt, UpdateHandler};
+use teloxide::dptree::di::DependencyMap;
 use teloxide::prelude::*;
 use teloxide::types::{AllowedUpdate, Me, MediaKind, MessageEntityKind, MessageKind, UpdateKind};
 use teloxide::RequestError;
@@ -24,8 +28,8 @@ use crate::brain::Input;
 use crate::forget::Recent;
 use crate::metrics::Metrics;
 use crate::reply::Reply;
-use crate::telegram::forget;
 use crate::telegram::send::{describe, retrying, send_reply, send_text, TOPIC_PREFIX};
+use crate::telegram::{entities, forget};
 use crate::telegram::{SharedBrain, TgBot};
 
 /// What an endpoint returns; an error is a reply that could not be sent after retries.
@@ -47,7 +51,8 @@ pub const ALLOWED_UPDATES: [AllowedUpdate; 4] = [
     AllowedUpdate::ChannelPost,
 ];
 
-/// The handler tree: every update kind, top to bottom, and the endpoint it reaches. Needs
+/// The handler tree: every update kind, top to bottom, and the endpoint it reaches, behind
+/// [`guarded`] so that a panic while handling one update costs only that update. Needs
 /// `TgBot`, `Me`, `Arc<SharedBrain>`, `Metrics`, `Arc<Recent>` and the `Update` as
 /// dependencies.
 ///
@@ -56,6 +61,53 @@ pub const ALLOWED_UPDATES: [AllowedUpdate; 4] = [
 /// bot's own messages are; the rest is left alone. Kinds without a branch here go to the
 /// dispatcher's default handler, [`unhandled`].
 pub fn schema() -> UpdateHandler<RequestError> {
+    guarded(tree())
+}
+
+/// `handler`, with a panic anywhere in it (a bug, here or in a dependency) caught: the update
+/// is dropped as handled (`Ok`, so the webhook answers 200 and Telegram does not deliver it
+/// again and again), counted in [`Metrics::update_panicked`] and logged by its kind only.
+///
+/// Why: in polling mode teloxide runs each chat's updates on a worker task; a panic kills the
+/// worker, loses the updates queued behind it, and the chat's next update panics the dispatcher
+/// ("TX is dead"), ending the process. In webhook mode the connection is dropped without an
+/// answer. The panic message is never logged (it can quote the text being handled; the panic
+/// hook in [`crate::cli`] does not print it either).
+pub fn guarded(handler: UpdateHandler<RequestError>) -> UpdateHandler<RequestError> {
+    let description = handler.description().clone();
+    let sig = handler.sig().clone();
+    dptree::from_fn_with_description(
+        description,
+        move |deps: DependencyMap, cont| {
+            let handler = handler.clone();
+            async move {
+                let kind = deps
+                    .try_get::<Update>()
+                    .map_or("unknown", |update| update_kind(&update));
+                let metrics = deps.try_get::<Metrics>();
+                match AssertUnwindSafe(handler.execute(deps, cont))
+                    .catch_unwind()
+                    .await
+                {
+                    Ok(flow) => flow,
+                    Err(_payload) => {
+                        if let Some(metrics) = metrics {
+                            metrics.update_panicked();
+                        }
+                        log::error!(
+                            "update={kind} dropped: handling it panicked (a bug; please report it)"
+                        );
+                        ControlFlow::Break(Ok(()))
+                    }
+                }
+            }
+        },
+        sig,
+    )
+}
+
+/// The handler tree itself, unguarded (see [`schema`]).
+fn tree() -> UpdateHandler<RequestError> {
     dptree::entry()
         .branch(
             Update::filter_message()
@@ -465,12 +517,13 @@ fn addressed_to_us(msg: Message, me: Me) -> bool {
     msg.chat.is_private() || mentions_us(&msg, &me) || replies_to_us(&msg, &me)
 }
 
+/// Whether the message mentions the bot: a `mention` or `text_mention` entity, or its `@name`
+/// written in the text or caption. Entities are checked against the text first
+/// ([`entities`]): an invalid one is ignored, never handed to teloxide, which would panic on it.
 fn mentions_us(msg: &Message, me: &Me) -> bool {
-    let entities = msg
-        .parse_entities()
+    let entities = entities::of_text(msg)
         .into_iter()
-        .chain(msg.parse_caption_entities())
-        .flatten();
+        .chain(entities::of_caption(msg));
     for entity in entities {
         match entity.kind() {
             MessageEntityKind::Mention

@@ -1,6 +1,8 @@
 //! The Telegram door onto the brain: long polling or a webhook, with teloxide 0.17.
 //!
-//! - [`handlers`]: the one handler tree, where every kind of update goes.
+//! - [`handlers`]: the one handler tree, where every kind of update goes; a panic in it costs
+//!   only the update being handled.
+//! - [`entities`]: message entities checked against their text before teloxide reads them.
 //! - [`send`]: keyboards, bounded retries, error descriptions safe to log.
 //! - [`bot`]: token and server from the environment, throttle, start-up calls.
 //! - [`webhook`]: the webhook listener (secret, limits, timeouts, health check, metrics).
@@ -16,6 +18,7 @@
 //! they are (see [`crate::logging`]).
 
 pub mod bot;
+pub mod entities;
 pub mod forget;
 pub mod handlers;
 pub mod monitor;

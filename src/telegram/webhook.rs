@@ -12,7 +12,8 @@
 //! connections), a body read timeout, a 1 MiB body limit, a cap on open connections, and a
 //! graceful shutdown that finishes requests in flight.
 //!
-//! Responses: 200 handled (or deliberately ignored); 401 without the right
+//! Responses: 200 handled (or deliberately ignored, or dropped because handling it panicked:
+//! see [`handlers::guarded`]); 401 without the right
 //! `X-Telegram-Bot-Api-Secret-Token`; 400 a body that is not an update; 413 a body over 1 MiB;
 //! 408 a body that does not arrive in time (see [`Limits`]); 503 the reply could not be sent for a reason a retry
 //! may fix, so Telegram delivers the update again. `GET /healthz` answers 200, `GET /metrics`
@@ -184,6 +185,16 @@ impl Webhook {
     /// The same webhook counting in `metrics` (also what its `/metrics` shows).
     pub fn with_metrics(self, metrics: Metrics) -> Self {
         Self { metrics, ..self }
+    }
+
+    /// The same webhook answering with `handler` (behind [`handlers::guarded`], like the
+    /// shipped tree) instead of [`handlers::schema`]: lets a test prove that a handler that
+    /// panics still gets its request a 200 and leaves the listener serving.
+    pub fn with_handler(self, handler: UpdateHandler<RequestError>) -> Self {
+        Self {
+            handler: Arc::new(handlers::guarded(handler)),
+            ..self
+        }
     }
 
     /// The same webhook remembering message ids for `/forget` in `recent`.
