@@ -116,12 +116,12 @@ pub struct Policy {
 
 /// The policy the bot runs with.
 pub const POLICY: Policy = Policy {
-    danger: 0.3,
-    danger_over_patterns: 0.6,
+    danger: 0.25,
+    danger_over_patterns: 0.5,
     overrule: 0.5,
     answer: 0.3,
     candidate: 0.1,
-    fallback: 0.2,
+    fallback: 0.15,
 };
 
 /// One intent with its reply rendered and its buttons resolved.

@@ -28,6 +28,8 @@ pub struct Labelled {
     pub text: String,
     /// Acceptable intents, best first.
     pub labels: Vec<String>,
+    /// Intents this message must not reach: a counter-example's own intent.
+    pub not: Vec<String>,
     /// Who wrote it or where it was found; `intents.toml` for an intent's examples.
     pub source: String,
     /// Its file and line.
@@ -66,6 +68,7 @@ pub fn parse(file: &Arc<str>, text: &str) -> Result<Vec<Labelled>, Vec<Problem>>
         messages.push(Labelled {
             text: (*text).to_owned(),
             labels,
+            not: Vec::new(),
             source: source.trim().to_owned(),
             at,
         });
@@ -77,32 +80,30 @@ pub fn parse(file: &Arc<str>, text: &str) -> Result<Vec<Labelled>, Vec<Problem>>
     }
 }
 
-/// Every labelled message the model learns from: the intents' examples, the danger intent's
-/// counter-examples (with no intent: they teach only that they are not danger), then the
-/// corpus.
+/// Every labelled message the model learns from: the intents' examples, their
+/// counter-examples (with no intent: they teach only which intent they must not reach, and
+/// that they are not danger), then the corpus.
 pub fn training_set(content: &Content, corpus: &[Labelled]) -> Vec<Labelled> {
     let examples = content.intents.iter().flat_map(|intent| {
         intent.examples.iter().map(|e| Labelled {
             text: e.value.clone(),
             labels: vec![intent.id.value.clone()],
+            not: Vec::new(),
             source: TABLE.to_owned(),
             at: e.at.clone(),
         })
     });
-    let not_danger = content
-        .intents
-        .iter()
-        .filter(|i| i.danger)
-        .flat_map(|intent| {
-            intent.counter_examples.iter().map(|e| Labelled {
-                text: e.value.clone(),
-                labels: Vec::new(),
-                source: TABLE.to_owned(),
-                at: e.at.clone(),
-            })
-        });
+    let counter = content.intents.iter().flat_map(|intent| {
+        intent.counter_examples.iter().map(|e| Labelled {
+            text: e.value.clone(),
+            labels: Vec::new(),
+            not: vec![intent.id.value.clone()],
+            source: TABLE.to_owned(),
+            at: e.at.clone(),
+        })
+    });
     examples
-        .chain(not_danger)
+        .chain(counter)
         .chain(corpus.iter().cloned())
         .collect()
 }
@@ -165,6 +166,7 @@ pub fn fingerprint(
     for m in training {
         add(&m.text);
         add(&m.labels.join("|"));
+        add(&m.not.join("|"));
     }
     add(sources.text("lexicon.toml"));
     add(sources.text("words.txt"));
@@ -174,7 +176,8 @@ pub fn fingerprint(
 /// Turn labelled messages into training samples over `classes`, each message heard as the
 /// brain hears it (`hear`); a message is danger when any of its labels is one of `danger`.
 /// Labels that are no class are dropped (`check` reports them); a message with no labels at
-/// all teaches only that it is not danger.
+/// all (a counter-example) teaches only which classes it must not reach and that it is not
+/// danger.
 pub fn samples(
     training: &[Labelled],
     classes: &[String],
@@ -185,16 +188,18 @@ pub fn samples(
     training
         .iter()
         .filter_map(|m| {
-            let labels: Vec<usize> = m
-                .labels
-                .iter()
-                .filter_map(|l| classes.iter().position(|c| c == l))
-                .collect();
-            // A message with no label teaches only the danger output; one whose labels are
-            // all unknown teaches nothing.
+            let index = |names: &[String]| -> Vec<usize> {
+                names
+                    .iter()
+                    .filter_map(|l| classes.iter().position(|c| c == l))
+                    .collect()
+            };
+            let labels = index(&m.labels);
+            // A message whose labels are all unknown teaches nothing.
             (labels.len() == m.labels.len() || !labels.is_empty()).then(|| Sample {
                 heard: hear(&m.text),
                 labels,
+                not: index(&m.not),
                 danger: m.labels.iter().any(|l| danger.contains(l)),
                 weight: if m.source == TABLE { table_weight } else { 1.0 },
             })

@@ -39,13 +39,13 @@ pub struct Settings {
 impl Settings {
     /// The settings `safeguard-bot train` uses.
     pub const SHIPPED: Settings = Settings {
-        epochs: 30,
-        learning_rate: 0.5,
+        epochs: 60,
+        learning_rate: 1.0,
         min_count: 2,
         l2: 1e-5,
         first_label: 0.7,
         danger_weight: 2.0,
-        table_weight: 1.0,
+        table_weight: 5.0,
         seed: 0x5afe_b07,
     };
 
@@ -86,6 +86,9 @@ pub struct Sample {
     pub heard: String,
     /// Indexes into the class list, best first.
     pub labels: Vec<usize>,
+    /// Classes this message must not reach (a counter-example's intent); used when `labels`
+    /// is empty.
+    pub not: Vec<usize>,
     /// Whether danger is happening now (the danger intent is among the labels).
     pub danger: bool,
     /// How much this message counts: the intent table's own examples, which operators
@@ -97,6 +100,7 @@ pub struct Sample {
 struct Row {
     features: Vec<(u32, f32)>,
     target: Vec<(usize, f32)>,
+    not: Vec<usize>,
     danger: bool,
     weight: f32,
 }
@@ -138,8 +142,8 @@ pub fn train(
                 }
             }
             if row.target.is_empty() {
-                // Only "not danger" is known of this message: no gradient for the classes.
-                scores[..n].fill(0.0);
+                super::softmax(&mut scores[..n]);
+                not_these(&mut scores[..n], &row.not);
             } else {
                 super::softmax(&mut scores[..n]);
                 // Gradient of the cross-entropy: probability minus target.
@@ -166,6 +170,23 @@ pub fn train(
         }
     }
     Model::assemble(classes, keys, weights, bias, fingerprint)
+}
+
+/// Turn probabilities into the gradient of `-ln(1 - q)`, where `q` is the probability of
+/// the classes a counter-example must not reach: those are pushed down, the others share
+/// what they lose. With no such class there is nothing to learn.
+fn not_these(scores: &mut [f32], not: &[usize]) {
+    if not.is_empty() {
+        scores.fill(0.0);
+        return;
+    }
+    let q: f32 = not.iter().map(|&k| scores[k]).sum();
+    let rest = (1.0 - q).max(1e-6);
+    for (k, p) in scores.iter_mut().enumerate() {
+        if !not.contains(&k) {
+            *p *= -q / rest;
+        }
+    }
 }
 
 /// The features at least `min_count` messages have, ascending.
@@ -222,6 +243,7 @@ fn encode(sample: &Sample, negations: &impl Negations, keys: &[u64], first_label
     Row {
         features,
         target,
+        not: sample.not.clone(),
         danger: sample.danger,
         weight: sample.weight,
     }
@@ -257,6 +279,7 @@ mod tests {
             .map(|&(t, l)| Sample {
                 heard: t.to_owned(),
                 labels: vec![l],
+                not: Vec::new(),
                 danger: l == 0,
                 weight: 1.0,
             })
@@ -290,6 +313,29 @@ mod tests {
         m.probabilities("illegal to send", &NoNegations, &mut p);
         assert!(p[1] > 0.8, "{p:?}");
         assert!(m.danger(&p) < 0.5, "{p:?}");
+    }
+
+    #[test]
+    fn a_counter_example_pushes_its_intent_down() {
+        let (mut s, c) = samples();
+        let probe = "is anyone in danger from sexting";
+        let trained = |s: &[Sample]| {
+            let m = train(s, &NoNegations, c.clone(), &Settings::SHIPPED, 7);
+            let mut p = Vec::new();
+            m.probabilities(probe, &NoNegations, &mut p);
+            (p[0], m.danger(&p))
+        };
+        let before = trained(&s);
+        s.push(Sample {
+            heard: probe.to_owned(),
+            labels: Vec::new(),
+            not: vec![0],
+            danger: false,
+            weight: 1.0,
+        });
+        let after = trained(&s);
+        assert!(after.0 < before.0 && after.0 < 0.2, "{before:?} -> {after:?}");
+        assert!(after.1 < before.1, "{before:?} -> {after:?}");
     }
 
     #[test]
