@@ -67,6 +67,8 @@ pub struct Understanding {
     pub model: Vec<f32>,
     /// The model's probability that danger is happening now (0 without a model).
     pub danger: f32,
+    /// Whether the patterns saw danger only negated ("I'm not in danger").
+    pub danger_negated: bool,
     /// Which opinion decided.
     pub decided_by: DecidedBy,
 }
@@ -331,7 +333,8 @@ impl Brain {
         };
         let patterns = self.pattern_opinion(&scan);
         let (model, danger) = self.model_opinion(&heard);
-        let (decision, decided_by) = self.decide(&patterns, &model, danger);
+        let danger_negated = self.danger_negated(&scan);
+        let (decision, decided_by) = self.decide(&patterns, danger_negated, &model, danger);
         Understanding {
             ranked: decision.ranked,
             kind: decision.kind,
@@ -341,8 +344,16 @@ impl Brain {
             patterns,
             model,
             danger,
+            danger_negated,
             decided_by,
         }
+    }
+
+    /// Whether the patterns found danger only with a negation before it, and no danger pattern
+    /// without one.
+    fn danger_negated(&self, scan: &Scan) -> bool {
+        let danger = || self.topics.iter().enumerate().filter(|(_, t)| t.danger);
+        danger().any(|(i, _)| scan.negated[i]) && danger().all(|(i, _)| scan.scores[i] == 0)
     }
 
     /// What the pattern table alone makes of a scan: danger first once it is clear (a pattern,
@@ -411,7 +422,13 @@ impl Brain {
 
     /// Combine the two opinions ([`Policy`]): danger by its own recall-first rule, then the
     /// patterns when they are sure and the model does not firmly disagree, else the model.
-    fn decide(&self, patterns: &Opinion, model: &[f32], danger_p: f32) -> (Opinion, DecidedBy) {
+    fn decide(
+        &self,
+        patterns: &Opinion,
+        danger_negated: bool,
+        model: &[f32],
+        danger_p: f32,
+    ) -> (Opinion, DecidedBy) {
         if model.is_empty() {
             return (patterns.clone(), DecidedBy::Patterns);
         }
@@ -425,7 +442,11 @@ impl Brain {
         let model_top = by_model[0];
         // Recall first; but when the patterns are sure of another topic, the model must be
         // surer of danger to overrule them ("help" alone is the menu, as the table says).
-        let danger_threshold = if pattern_sure {
+        // "Nobody is in danger right now": the patterns saw danger only negated. The model
+        // reads words, not sentences, and hears "danger right now" in it: it does not decide.
+        let danger_threshold = if danger_negated {
+            f32::INFINITY
+        } else if pattern_sure {
             policy.danger_over_patterns
         } else {
             policy.danger
@@ -654,7 +675,7 @@ impl Brain {
             }
         };
         format!(
-            "heard:    {}\npatterns: {} -> {:?} {}\nentities: {}\nmodel:    {}\ndanger:   {:.2} (the danger rule answers 999 first from {:.2})\ndecision: {:?} {} (confidence {:.2}), decided by {:?}",
+            "heard:    {}\npatterns: {} -> {:?} {}\nentities: {}\nmodel:    {}\ndanger:   {:.2} (the danger rule answers 999 first from {:.2}{})\ndecision: {:?} {} (confidence {:.2}), decided by {:?}",
             u.heard,
             or_none(scores),
             u.patterns.kind,
@@ -663,6 +684,11 @@ impl Brain {
             if self.model.is_some() { or_none(model) } else { "no model".to_owned() },
             u.danger,
             POLICY.danger,
+            if u.danger_negated {
+                ", but not here: the patterns saw danger negated"
+            } else {
+                ""
+            },
             u.kind,
             ids(&u.ranked),
             u.confidence,

@@ -185,6 +185,7 @@ impl CrossValidation {
             "patterns_kind": format!("{:?}", u.patterns.kind),
             "model": u.model,
             "danger": u.danger,
+            "danger_negated": u.danger_negated,
         })
         .to_string()
     }

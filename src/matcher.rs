@@ -488,6 +488,10 @@ pub struct Scan {
     pub scores: Vec<u32>,
     /// Whether each entity (table order) was found.
     pub entities: Vec<bool>,
+    /// Per intent, whether a pattern of it matched only with a negation before it ("not in
+    /// danger"): the brain then knows the person said the opposite, which a bag of words
+    /// cannot tell.
+    pub negated: Vec<bool>,
 }
 
 impl Scan {
@@ -496,13 +500,51 @@ impl Scan {
         Scan {
             scores: vec![0; intents],
             entities: vec![false; entities],
+            negated: vec![false; intents],
         }
     }
 
-    fn add(&mut self, owner: Owner) {
-        match owner {
-            Owner::Intent { intent, weight } => self.scores[intent] += weight,
-            Owner::Entity(e) => self.entities[e] = true,
+    fn add(&mut self, owner: Owner, found: Found) {
+        match (owner, found) {
+            (_, Found::No) => {}
+            (Owner::Intent { intent, .. }, Found::Negated) => self.negated[intent] = true,
+            (Owner::Intent { intent, weight }, Found::Yes) => self.scores[intent] += weight,
+            (Owner::Entity(e), _) => self.entities[e] = true,
+        }
+    }
+}
+
+/// Whether a pattern counts in a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    /// It matched (and, for a negatable intent, at least once without a negation).
+    Yes,
+    /// It matched, but every match had a negation before it.
+    Negated,
+    /// It did not match.
+    No,
+}
+
+impl Found {
+    /// Every match of a negatable pattern, judged together.
+    fn of_negatable(mut starts: impl Iterator<Item = usize>, negated: impl Fn(usize) -> bool) -> Found {
+        let mut any = false;
+        let counted = starts.any(|at| {
+            any = true;
+            !negated(at)
+        });
+        match (counted, any) {
+            (true, _) => Found::Yes,
+            (false, true) => Found::Negated,
+            (false, false) => Found::No,
+        }
+    }
+
+    fn from(matched: bool) -> Found {
+        if matched {
+            Found::Yes
+        } else {
+            Found::No
         }
     }
 }
@@ -861,9 +903,7 @@ impl Matcher {
             // should it ever, every pattern is tried on its own regex instead.
             drop(guard);
             for pattern in &self.patterns {
-                if self.full_match(pattern, text, lexicon) {
-                    scan.add(pattern.owner);
-                }
+                scan.add(pattern.owner, self.full_match(pattern, text, lexicon));
             }
             return scan;
         }
@@ -900,31 +940,32 @@ impl Matcher {
                     None => needs_full = true,
                 }
             }
-            let counts = if pattern.negatable {
+            let found = if pattern.negatable && (matched || needs_full) {
                 // Where each match starts matters (to look for a negation before it).
-                (matched || needs_full) && self.full_match(pattern, text, lexicon)
+                self.full_match(pattern, text, lexicon)
+            } else if !matched && needs_full {
+                self.full_match(pattern, text, lexicon)
             } else {
-                matched || needs_full && self.full_match(pattern, text, lexicon)
+                Found::from(matched)
             };
-            if counts {
-                scan.add(pattern.owner);
-            }
+            scan.add(pattern.owner, found);
         }
         scan
     }
 
     /// Whether the whole pattern, as its own regex, counts in `text`: it matches, and, for a
     /// negatable intent, at least one of its matches is not negated.
-    fn full_match(&self, pattern: &Pattern, text: &str, lexicon: &Lexicon) -> bool {
+    fn full_match(&self, pattern: &Pattern, text: &str, lexicon: &Lexicon) -> Found {
         let Some(full) = pattern.full() else {
             // Cannot happen (see Pattern::full); count it rather than lose a match.
-            return true;
+            return Found::Yes;
         };
         if pattern.negatable {
-            full.find_iter(text.as_bytes())
-                .any(|m| !lexicon.is_negated(text, m.start()))
+            Found::of_negatable(full.find_iter(text.as_bytes()).map(|m| m.start()), |at| {
+                lexicon.is_negated(text, at)
+            })
         } else {
-            full.is_match(text.as_bytes())
+            Found::from(full.is_match(text.as_bytes()))
         }
     }
 
@@ -993,15 +1034,14 @@ impl NaiveMatcher {
     pub fn scan(&self, text: &str, lexicon: &Lexicon) -> Scan {
         let mut scan = Scan::nothing(self.intents, self.entities);
         for (re, owner, negatable) in &self.patterns {
-            let counts = if *negatable {
-                re.find_iter(text.as_bytes())
-                    .any(|m| !lexicon.is_negated(text, m.start()))
+            let found = if *negatable {
+                Found::of_negatable(re.find_iter(text.as_bytes()).map(|m| m.start()), |at| {
+                    lexicon.is_negated(text, at)
+                })
             } else {
-                re.is_match(text.as_bytes())
+                Found::from(re.is_match(text.as_bytes()))
             };
-            if counts {
-                scan.add(*owner);
-            }
+            scan.add(*owner, found);
         }
         scan
     }

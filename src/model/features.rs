@@ -8,8 +8,10 @@
 //!   `hur`... `rt>`), as fastText does: an unseen spelling still shares most pieces with a
 //!   known one ("touchin", "touched", "touching");
 //! - every word within a few words after a negation ("nobody is in danger"), marked as
-//!   negated, beside its plain feature: a bag of words cannot otherwise tell "in danger" from
-//!   "not in danger";
+//!   negated, beside its plain feature, and the word pairs it is in are made of the negated
+//!   word: a bag of words cannot otherwise tell "in danger" from "not in danger" (measured:
+//!   "i'm not in danger" went from a 0.74 danger probability to 0.16, cross-validated
+//!   accuracy unchanged);
 //! - how long the message is, in five bands (a two-word cry for help reads differently from
 //!   the same words in a long story).
 //!
@@ -85,13 +87,14 @@ pub fn for_each(heard: &str, negations: &impl Negations, mut f: impl FnMut(u64))
     let mut negated = 0usize;
     for word in heard.split(' ').filter(|w| !w.is_empty()) {
         words += 1;
-        let id = fnv(WORD, word.bytes());
+        let mut id = fnv(WORD, word.bytes());
         f(id);
         if negations.is_negation(word) {
             negated = negations.window();
         } else if negated > 0 {
             negated -= 1;
-            f(fnv(NEGATED, word.bytes()));
+            id = fnv(NEGATED, word.bytes());
+            f(id);
         }
         f(pair(previous, id));
         previous = id;
@@ -181,7 +184,13 @@ mod tests {
         for_each("not in danger now", &Not, |h| marked.push(h));
         // "in" and "danger" are also given negated; "now" is past the window.
         assert_eq!(marked.len(), plain.len() + 2);
-        assert!(plain.iter().all(|h| marked.contains(h)));
+        // Every word is still there, but the pairs "not in", "in danger" and "danger now" are
+        // made of negated words, so the plain "in danger" pair is not.
+        let in_danger = pair(fnv(WORD, *b"in"), fnv(WORD, *b"danger"));
+        assert!(plain.contains(&in_danger));
+        assert!(!marked.contains(&in_danger));
+        let missing = plain.iter().filter(|h| !marked.contains(h)).count();
+        assert_eq!(missing, 3);
     }
 
     #[test]
