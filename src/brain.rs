@@ -107,8 +107,11 @@ pub struct Policy {
     pub danger_over_patterns: f32,
     /// The model overrules a sure pattern answer when its own top topic is this likely.
     pub overrule: f32,
-    /// The model answers on its own when its top topic is this likely.
+    /// The model answers on its own when its top topic is this likely (measured by 5-fold
+    /// cross-validation: below 0.5 its own answers were right 38 % of the time, so it asks)...
     pub answer: f32,
+    /// ...and this many times likelier than the next topic (a near-tie is a question).
+    pub margin: f32,
     /// A topic is offered in a "did you mean" when it is at least this likely.
     pub candidate: f32,
     /// When the patterns are not sure, the fallback answers once the model gives "none of
@@ -121,7 +124,8 @@ pub const POLICY: Policy = Policy {
     danger: 0.25,
     danger_over_patterns: 0.5,
     overrule: 0.5,
-    answer: 0.3,
+    answer: 0.5,
+    margin: 2.0,
     candidate: 0.1,
     fallback: 0.15,
 };
@@ -455,7 +459,11 @@ impl Brain {
             let danger = if pattern_danger {
                 pattern_top
             } else {
-                by_model.iter().copied().find(|&i| self.topics[i].danger).unwrap_or(model_top)
+                by_model
+                    .iter()
+                    .copied()
+                    .find(|&i| self.topics[i].danger)
+                    .unwrap_or(model_top)
             };
             // What else they asked about follows, from whichever opinion decides topics.
             let mut ranked = vec![danger];
@@ -475,7 +483,11 @@ impl Brain {
             } else {
                 DecidedBy::DangerRule
             };
-            let confidence = if pattern_danger { patterns.confidence } else { danger_p };
+            let confidence = if pattern_danger {
+                patterns.confidence
+            } else {
+                danger_p
+            };
             return (
                 Opinion {
                     ranked,
@@ -500,7 +512,9 @@ impl Brain {
                 DecidedBy::Model,
             );
         }
-        if p >= policy.answer && !self.topics[model_top].danger {
+        let runner_up = model[by_model[1.min(by_model.len() - 1)]];
+        let clear = p >= policy.answer && p >= policy.margin * runner_up;
+        if clear && !self.topics[model_top].danger {
             let mut ranked = by_model;
             ranked.retain(|&i| i != self.fallback && !self.topics[i].danger);
             ranked.truncate(MAX_CANDIDATES);

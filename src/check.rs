@@ -63,7 +63,10 @@ pub fn check(sources: &Sources) -> Vec<Problem> {
 pub fn checked(sources: &Sources) -> Result<Brain, Vec<Problem>> {
     let content = Content::parse(sources)?;
     let mut problems = check_written(&content);
-    let model = read_model(sources).map_err(|p| problems.push(p)).ok().flatten();
+    let model = read_model(sources)
+        .map_err(|p| problems.push(p))
+        .ok()
+        .flatten();
     problems.extend(check_learning(sources, &content, model.as_ref()));
     match Brain::with_model(content, model) {
         Ok(brain) => {
@@ -111,10 +114,10 @@ pub fn check_learning(sources: &Sources, content: &Content, model: Option<&Model
     let training = corpus::training_set(content, &corpus);
     let expected = corpus::fingerprint(sources, content, &training, &Settings::SHIPPED);
     if model.fingerprint() != expected {
-        let at = sources
-            .model
-            .as_ref()
-            .map_or_else(|| Loc::file(&"responses/model.bin".into()), |(n, _)| Loc::file(n));
+        let at = sources.model.as_ref().map_or_else(
+            || Loc::file(&"responses/model.bin".into()),
+            |(n, _)| Loc::file(n),
+        );
         problems.push(Problem::new(&at, None, "the model was trained on other data than this folder's examples, corpus.tsv and word rules; run `safeguard-bot train`"));
     }
     problems

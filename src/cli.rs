@@ -291,7 +291,10 @@ fn train(
         for p in &problems {
             eprintln!("{p}");
         }
-        Failure(format!("{} problem(s); nothing was trained", problems.len()))
+        Failure(format!(
+            "{} problem(s); nothing was trained",
+            problems.len()
+        ))
     };
     let sources = Sources::read_dir(&dir).map_err(|p| refused(vec![p]))?;
     let data = crate::learn::Data::read(sources).map_err(refused)?;

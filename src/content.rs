@@ -47,6 +47,9 @@ pub const MODEL: &str = "model.bin";
 const EMBEDDED_CORPUS: &str = include_str!("../responses/corpus.tsv");
 const EMBEDDED_MODEL: &[u8] = include_bytes!("../responses/model.bin");
 
+/// A file's contents with the name it is shown by.
+type Named<T> = (Arc<str>, T);
+
 /// The raw text of a content folder, before parsing.
 #[derive(Debug, Clone)]
 pub struct Sources {
@@ -80,18 +83,19 @@ impl Sources {
     }
 
     /// Content given as text, one string per file of [`FILES`] in that order, named as in
-    /// the built-in folder (`responses/intents.toml`...). For tests and fuzzing, which make
-    /// content without writing a folder.
+    /// the built-in folder (`responses/intents.toml`...), with the built-in corpus and model.
+    /// For tests and fuzzing, which make content without writing a folder.
     pub fn from_texts(texts: [String; FILES.len()]) -> Self {
         let files = FILES
             .iter()
             .zip(texts)
             .map(|(name, text)| (Arc::from(format!("responses/{name}")), text))
             .collect();
+        let built_in = Sources::embedded();
         Sources {
             files,
-            corpus: None,
-            model: None,
+            corpus: built_in.corpus,
+            model: built_in.model,
         }
     }
 
@@ -127,20 +131,28 @@ impl Sources {
                 }
             }
         }
-        let optional = |name: &str| -> Result<Option<(Arc<str>, Vec<u8>)>, Problem> {
+        let optional = |name: &str| -> Result<Option<Named<Vec<u8>>>, Problem> {
             let path = dir.join(name);
             let shown: Arc<str> = Arc::from(path.display().to_string());
             match std::fs::read(&path) {
                 Ok(bytes) => Ok(Some((shown, bytes))),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(Problem::new(&Loc::file(&shown), None, format!("cannot read it ({e})"))),
+                Err(e) => Err(Problem::new(
+                    &Loc::file(&shown),
+                    None,
+                    format!("cannot read it ({e})"),
+                )),
             }
         };
         let corpus = match optional(CORPUS)? {
             Some((shown, bytes)) => match String::from_utf8(bytes) {
                 Ok(text) => Some((shown, Cow::Owned(text))),
                 Err(_) => {
-                    return Err(Problem::new(&Loc::file(&shown), None, "cannot read it (file is not UTF-8 text)"))
+                    return Err(Problem::new(
+                        &Loc::file(&shown),
+                        None,
+                        "cannot read it (file is not UTF-8 text)",
+                    ))
                 }
             },
             None => None,

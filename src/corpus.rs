@@ -62,7 +62,11 @@ pub fn parse(file: &Arc<str>, text: &str) -> Result<Vec<Labelled>, Vec<Problem>>
             .map(str::to_owned)
             .collect();
         if text.trim().is_empty() || labels.is_empty() || source.trim().is_empty() {
-            problems.push(Problem::new(&at, None, "the message, its intents and its source must each be filled in"));
+            problems.push(Problem::new(
+                &at,
+                None,
+                "the message, its intents and its source must each be filled in",
+            ));
             continue;
         }
         messages.push(Labelled {

@@ -108,12 +108,13 @@ impl Data {
         let mut lines = String::new();
         let examples = corpus::training_set(&self.content, &[]);
         for fold in 0..folds {
-            let (held, kept): (Vec<(usize, &Labelled)>, Vec<(usize, &Labelled)>) =
-                self.corpus.iter().enumerate().partition(|(i, _)| i % folds == fold);
+            let in_fold = |i: usize| i % folds == fold;
+            let held = self.corpus.iter().enumerate().filter(|&(i, _)| in_fold(i));
+            let kept = self.corpus.iter().enumerate().filter(|&(i, _)| !in_fold(i));
             let training: Vec<Labelled> = examples
                 .iter()
                 .cloned()
-                .chain(kept.into_iter().map(|(_, m)| m.clone()))
+                .chain(kept.map(|(_, m)| m.clone()))
                 .collect();
             let model = self.fit(&training, &settings, 0);
             let brain = Brain::with_model(self.content.clone(), Some(model))?;

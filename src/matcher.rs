@@ -527,7 +527,10 @@ enum Found {
 
 impl Found {
     /// Every match of a negatable pattern, judged together.
-    fn of_negatable(mut starts: impl Iterator<Item = usize>, negated: impl Fn(usize) -> bool) -> Found {
+    fn of_negatable(
+        mut starts: impl Iterator<Item = usize>,
+        negated: impl Fn(usize) -> bool,
+    ) -> Found {
         let mut any = false;
         let counted = starts.any(|at| {
             any = true;

@@ -264,7 +264,12 @@ proptest! {
     #[test]
     fn check_on_edited_content_never_panics(sources in edited_sources()) {
         let problems = safeguard_bot::check::check(&sources);
-        let names: Vec<&str> = sources.files().map(|(name, _)| name).collect();
+        let learned = [&sources.corpus.as_ref().map(|c| &c.0), &sources.model.as_ref().map(|m| &m.0)];
+        let names: Vec<&str> = sources
+            .files()
+            .map(|(name, _)| name)
+            .chain(learned.into_iter().flatten().map(|n| &***n))
+            .collect();
         for p in &problems {
             prop_assert!(names.contains(&&*p.at.file), "{}", p);
         }

@@ -138,7 +138,9 @@ fn a_long_message_goes_to_what_it_is_mostly_about() {
 #[test]
 fn an_unclear_message_gets_did_you_mean_with_helplines() {
     let brain = brain();
-    let reply = ask(brain, "nudes");
+    // One word that could be a picture sent, received or seen: the patterns and the model are
+    // both split ("nudes" alone is not: the corpus labels it sexting_risks).
+    let reply = ask(brain, "nude");
     assert_eq!(reply.kind, Kind::DidYouMean, "{reply:?}");
     assert!((1..=3).contains(&reply.buttons.len()), "{reply:?}");
     assert_eq!(reply.candidates.len(), reply.buttons.len());

@@ -107,7 +107,10 @@ impl Model {
 
     /// The danger output of [`Model::probabilities`].
     pub fn danger(&self, probabilities: &[f32]) -> f32 {
-        probabilities.get(self.classes.len()).copied().unwrap_or(0.0)
+        probabilities
+            .get(self.classes.len())
+            .copied()
+            .unwrap_or(0.0)
     }
 
     /// The model as bytes: what `safeguard-bot train` writes to `responses/model.bin`.

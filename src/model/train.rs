@@ -46,7 +46,7 @@ impl Settings {
         first_label: 0.7,
         danger_weight: 2.0,
         table_weight: 5.0,
-        seed: 0x5afe_b07,
+        seed: 0x05af_eb07,
     };
 
     /// The shipped settings with any `SAFEGUARD_TRAIN_*` overrides from the environment, for
@@ -334,7 +334,10 @@ mod tests {
             weight: 1.0,
         });
         let after = trained(&s);
-        assert!(after.0 < before.0 && after.0 < 0.2, "{before:?} -> {after:?}");
+        assert!(
+            after.0 < before.0 && after.0 < 0.2,
+            "{before:?} -> {after:?}"
+        );
         assert!(after.1 < before.1, "{before:?} -> {after:?}");
     }
 
