@@ -60,8 +60,9 @@ pub enum Command {
     },
     /// Score the bot on a labelled TSV file (text, intents, needles).
     Eval {
-        /// The evaluation file.
-        file: PathBuf,
+        /// The evaluation files; each is scored on its own.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
         /// Exit 1 when accuracy (intent and needles) is below this share, 0 to 1.
         #[arg(long, value_name = "X")]
         min_accuracy: Option<f64>,
@@ -210,37 +211,47 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
             Ok(0)
         }
         Command::Eval {
-            file,
+            files,
             min_accuracy,
             json,
         } => {
             let brain = load_brain(&cli.responses)?;
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| Failure(format!("cannot read {}: {e}", file.display())))?;
-            let cases = crate::eval::parse(&text)
-                .map_err(|e| Failure(format!("{}: {e}", file.display())))?;
-            let report = crate::eval::run(&brain, &cases);
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&report).unwrap_or_default()
-                );
-            } else {
-                print!("{}", report.to_text());
-            }
-            match min_accuracy {
-                Some(min) if report.accuracy < min => {
+            let mut below = false;
+            for file in &files {
+                let report = eval_file(&brain, file)?;
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&report).unwrap_or_default()
+                    );
+                } else {
+                    if files.len() > 1 {
+                        println!("== {}", file.display());
+                    }
+                    print!("{}", report.to_text());
+                }
+                if let Some(min) = min_accuracy.filter(|&min| report.accuracy < min) {
                     eprintln!(
-                        "safeguard-bot: accuracy {:.1}% is below the minimum {:.1}%",
+                        "safeguard-bot: {}: accuracy {:.1}% is below the minimum {:.1}%",
+                        file.display(),
                         report.accuracy * 100.0,
                         min * 100.0
                     );
-                    Ok(1)
+                    below = true;
                 }
-                _ => Ok(0),
             }
+            Ok(i32::from(below))
         }
     }
+}
+
+/// Score one evaluation file.
+fn eval_file(brain: &Brain, file: &std::path::Path) -> Result<crate::eval::Report, Failure> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Failure(format!("cannot read {}: {e}", file.display())))?;
+    let cases =
+        crate::eval::parse(&text).map_err(|e| Failure(format!("{}: {e}", file.display())))?;
+    Ok(crate::eval::run(brain, &cases))
 }
 
 /// `safeguard-bot telegram`: check the token before anything else (the commonest mistake), then

@@ -116,6 +116,12 @@ pub struct Report {
     pub needle_share: f64,
     /// Share of `emergency` cases answered as an emergency.
     pub emergency_recall: Option<f64>,
+    /// Share of the other cases answered as an emergency anyway (the 999 line first, then
+    /// their topic): the cost of a recall-first danger rule.
+    pub false_alarms: Option<f64>,
+    /// Share of the cases whose only acceptable intent is `fallback` (about something else)
+    /// that got the fallback.
+    pub out_of_scope_fallback: Option<f64>,
     /// Per intent, in id order.
     pub per_intent: Vec<IntentScore>,
     /// `(expected, got, count)`, most frequent first.
@@ -224,8 +230,25 @@ fn summarise(outcomes: Vec<Outcome>) -> Report {
         emergencies.iter().filter(|o| o.got == "emergency").count() as f64
             / emergencies.len() as f64
     });
+    let others: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| !o.expected.iter().any(|e| e == "emergency"))
+        .collect();
+    let false_alarms = (!others.is_empty()).then(|| {
+        others.iter().filter(|o| o.got == "emergency").count() as f64 / others.len() as f64
+    });
+    let out_of_scope: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| o.expected == ["fallback"])
+        .collect();
+    let out_of_scope_fallback = (!out_of_scope.is_empty()).then(|| {
+        out_of_scope.iter().filter(|o| o.got == "fallback").count() as f64
+            / out_of_scope.len() as f64
+    });
     Report {
         total,
+        false_alarms,
+        out_of_scope_fallback,
         accuracy: share(outcomes.iter().filter(|o| o.passed()).count()),
         intent_accuracy: share(outcomes.iter().filter(|o| o.intent_ok).count()),
         needle_share: share(outcomes.iter().filter(|o| o.missing.is_empty()).count()),
@@ -256,6 +279,20 @@ impl Report {
             None => {
                 let _ = writeln!(s, "emergency recall    n/a (no emergency cases)");
             }
+        }
+        if let Some(f) = self.false_alarms {
+            let _ = writeln!(
+                s,
+                "false alarms        {}  (others answered as an emergency)",
+                pct(f)
+            );
+        }
+        if let Some(f) = self.out_of_scope_fallback {
+            let _ = writeln!(
+                s,
+                "out of scope        {}  (about something else: got the fallback)",
+                pct(f)
+            );
         }
         let _ = writeln!(
             s,

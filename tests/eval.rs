@@ -93,3 +93,27 @@ fn a_missing_evaluation_file_is_one_clear_line() {
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("/nonexistent/dev.tsv"), "{stderr}");
 }
+
+#[test]
+fn eval_scores_each_file_with_danger_recall_false_alarms_and_out_of_scope() {
+    let danger =
+        tsv_file("hes hitting my mum right now\temergency\nis sexting illegal\tsexting_law\n");
+    let other = tsv_file("whats the weather in cardiff tomorrow\tfallback\nhello\tgreeting\n");
+    let paths = [danger.path(), other.path()].map(|p| p.to_str().expect("utf-8 path").to_owned());
+    let (code, stdout, _) = eval_cli(&[&paths[0], &paths[1]]);
+    assert_eq!(code, 0, "{stdout}");
+    // One report per file, each headed by its name.
+    assert_eq!(stdout.matches("== ").count(), 2, "{stdout}");
+    assert!(stdout.contains(&format!("== {}", paths[1])), "{stdout}");
+    for line in [
+        "emergency recall    100.0%",
+        "false alarms        0.0%",
+        "out of scope        100.0%",
+    ] {
+        assert!(stdout.contains(line), "no {line:?} in:\n{stdout}");
+    }
+    let (_, json, _) = eval_cli(&[&paths[0], "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(json["false_alarms"], 0.0);
+    assert_eq!(json["emergency_recall"], 1.0);
+}
