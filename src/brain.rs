@@ -69,7 +69,14 @@ struct Topic {
     priority: i32,
     danger: bool,
     commands: Vec<String>,
+    /// The whole reply as sent when no answer replaces it: `lead`, the body, `tail`.
     reply: String,
+    /// The danger line that starts a danger intent's every reply.
+    lead: Option<String>,
+    /// The danger line that ends a reporting intent's every reply.
+    tail: Option<String>,
+    /// An answer that applies is given instead of the body (between `lead` and `tail`).
+    answers_replace: bool,
     buttons: Vec<Button>,
     /// The button that opens this topic, offered under other replies.
     button: Button,
@@ -88,7 +95,24 @@ pub struct Brain {
     media: String,
     did_you_mean: String,
     did_you_mean_footer: String,
+    forget: ForgetTexts,
     confident_score: u32,
+}
+
+/// What the Telegram door says around `/forget`, rendered from `messages.toml`: the brain
+/// never deletes anything, but every word the bot says lives in `responses/`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ForgetTexts {
+    /// The command's description in Telegram's menu.
+    pub description: String,
+    /// The note after every deletion went through.
+    pub done: String,
+    /// The note when Telegram could not take some deletions.
+    pub partial: String,
+    /// The answer to `/forget` in a group.
+    pub in_group: String,
+    /// The label of the button that deletes the note.
+    pub button: String,
 }
 
 impl Brain {
@@ -135,6 +159,14 @@ impl Brain {
         let did_you_mean = text(&content.messages.did_you_mean, "did_you_mean");
         let did_you_mean_footer =
             text(&content.messages.did_you_mean_footer, "did_you_mean_footer");
+        let m = &content.messages;
+        let forget = ForgetTexts {
+            description: text(&m.forget_description, "forget_description"),
+            done: text(&m.forget_done, "forget_done"),
+            partial: text(&m.forget_partial, "forget_partial"),
+            in_group: text(&m.forget_in_group, "forget_in_group"),
+            button: text(&m.forget_button, "forget_button"),
+        };
         let fallback = content.intents.iter().position(|i| i.id.value == FALLBACK);
         if fallback.is_none() {
             let at = content.intents.first().map(|i| i.id.at.clone());
@@ -163,6 +195,7 @@ impl Brain {
                     media,
                     did_you_mean,
                     did_you_mean_footer,
+                    forget,
                     confident_score,
                 };
                 brain.add_menu_buttons();
@@ -334,8 +367,8 @@ impl Brain {
     /// The reply of intent `i`, led by any answers to the entities found.
     fn answer(&self, i: usize, entities: &[bool], confidence: f32) -> ReplyParts<'_> {
         let topic = &self.topics[i];
-        let mut text = specific_answers(&topic.answers, entities);
-        text.push(&topic.reply);
+        let found = specific_answers(&topic.answers, entities);
+        let text = topic.compose(found);
         ReplyParts {
             intent: &topic.id,
             text,
@@ -356,9 +389,27 @@ impl Brain {
         let Some(topic) = self.topics.iter().find(|t| t.id == id) else {
             return String::new();
         };
-        let mut parts: Vec<&str> = topic.answers.iter().map(|(_, a)| a.as_str()).collect();
-        parts.push(&topic.reply);
-        parts.join("\n\n")
+        let parts: Vec<&str> = topic.answers.iter().map(|(_, a)| a.as_str()).collect();
+        topic.compose(parts).join("\n\n")
+    }
+
+    /// Every text intent `id` sends for one cause: its reply when nothing specific was asked
+    /// (`None`), then, for each of its answers in file order, the reply when that answer alone
+    /// applies (`Some(index)`). `check` holds each to one phone screen.
+    pub fn replies_of(&self, id: &str) -> Vec<(Option<usize>, String)> {
+        let Some(topic) = self.topics.iter().find(|t| t.id == id) else {
+            return Vec::new();
+        };
+        let mut out = vec![(None, topic.reply.clone())];
+        for (n, (_, answer)) in topic.answers.iter().enumerate() {
+            out.push((Some(n), topic.compose(vec![answer.as_str()]).join("\n\n")));
+        }
+        out
+    }
+
+    /// What the Telegram door says around `/forget`.
+    pub fn forget_texts(&self) -> &ForgetTexts {
+        &self.forget
     }
 
     /// The parsed content this brain was built from.
@@ -459,6 +510,38 @@ fn specific_answers<'a>(answers: &'a [(Vec<usize>, String)], found: &[bool]) -> 
         .collect()
 }
 
+impl Topic {
+    /// The pieces of a reply, given the answers that apply: the danger line first for a danger
+    /// intent, the answers, the body unless an answer replaces it, the danger line last for a
+    /// reporting intent.
+    fn compose<'a>(&'a self, found: Vec<&'a str>) -> Vec<&'a str> {
+        if found.is_empty() {
+            return vec![&self.reply];
+        }
+        let mut text = Vec::with_capacity(found.len() + 3);
+        text.extend(self.lead.as_deref());
+        text.extend(found);
+        if self.answers_replace {
+            text.extend(self.tail.as_deref());
+        } else {
+            text.push(self.body());
+        }
+        text
+    }
+
+    /// The reply without its lead and tail (the danger line).
+    fn body(&self) -> &str {
+        let mut body = self.reply.as_str();
+        if let Some(lead) = &self.lead {
+            body = body[lead.len()..].trim_start_matches('\n');
+        }
+        if let Some(tail) = &self.tail {
+            body = body[..body.len() - tail.len()].trim_end_matches('\n');
+        }
+        body
+    }
+}
+
 fn compile_topic(
     intent: &Intent,
     content: &Content,
@@ -469,10 +552,13 @@ fn compile_topic(
     let mut reply = render(&intent.reply, content, subject)
         .map_err(|p| problems.push(p))
         .unwrap_or_default();
+    let (mut lead, mut tail) = (None, None);
     if intent.danger {
         reply = format!("{danger_line}\n\n{reply}");
+        lead = Some(danger_line.to_owned());
     } else if intent.reporting {
         reply = format!("{reply}\n\n{danger_line}");
+        tail = Some(danger_line.to_owned());
     }
     let mut buttons = Vec::new();
     for link in &intent.links {
@@ -537,7 +623,6 @@ fn compile_topic(
     }
     Ok(Topic {
         id: intent.id.value.clone(),
-
         priority: intent.priority,
         danger: intent.danger,
         commands: intent
@@ -546,6 +631,9 @@ fn compile_topic(
             .map(|c| c.to_ascii_lowercase())
             .collect(),
         reply,
+        lead,
+        tail,
+        answers_replace: intent.answer_replaces_reply,
         buttons,
         button: Button::Topic {
             label: content

@@ -165,6 +165,10 @@ pub struct Intent {
     /// Answers to a specific part of the question (a police force, a year, an organisation),
     /// given before the general reply when their entities are all in the message.
     pub answers: Vec<Answer>,
+    /// When an answer applies, give it instead of the general reply (still framed by the
+    /// danger line of a danger or reporting intent), so that the question asked is answered
+    /// without the whole table after it.
+    pub answer_replaces_reply: bool,
 }
 
 /// An answer that applies when all of its entities are found in the message.
@@ -245,6 +249,16 @@ pub struct Messages {
     pub did_you_mean_footer: Text,
     /// Topics offered on the welcome and fallback replies.
     pub menu: Vec<Text>,
+    /// Telegram's `/forget`: its description in the command menu.
+    pub forget_description: Text,
+    /// The note after `/forget` deleted every message it asked to.
+    pub forget_done: Text,
+    /// The note when Telegram could not delete some of them.
+    pub forget_partial: Text,
+    /// The answer to `/forget` in a group, where it deletes nothing.
+    pub forget_in_group: Text,
+    /// The label of the button under the note that deletes the note.
+    pub forget_button: Text,
 }
 
 /// Word-level rules applied before matching: textspeak, typo correction and negation.
@@ -476,6 +490,8 @@ mod raw {
         topics: Vec<Spanned<String>>,
         #[serde(default)]
         answer: Vec<Answer>,
+        #[serde(default)]
+        answer_replaces_reply: bool,
     }
 
     impl Intent {
@@ -504,6 +520,7 @@ mod raw {
                         text: at.text(&a.text),
                     })
                     .collect(),
+                answer_replaces_reply: self.answer_replaces_reply,
             }
         }
     }
@@ -630,6 +647,11 @@ mod raw {
         did_you_mean: Spanned<String>,
         did_you_mean_footer: Spanned<String>,
         menu: Vec<Spanned<String>>,
+        forget_description: Spanned<String>,
+        forget_done: Spanned<String>,
+        forget_partial: Spanned<String>,
+        forget_in_group: Spanned<String>,
+        forget_button: Spanned<String>,
     }
 
     impl MessagesFile {
@@ -640,6 +662,11 @@ mod raw {
                 did_you_mean: at.text(&self.did_you_mean),
                 did_you_mean_footer: at.text(&self.did_you_mean_footer),
                 menu: at.texts(&self.menu),
+                forget_description: at.text(&self.forget_description),
+                forget_done: at.text(&self.forget_done),
+                forget_partial: at.text(&self.forget_partial),
+                forget_in_group: at.text(&self.forget_in_group),
+                forget_button: at.text(&self.forget_button),
             }
         }
     }
