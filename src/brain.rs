@@ -77,6 +77,10 @@ struct Topic {
     tail: Option<String>,
     /// An answer that applies is given instead of the body (between `lead` and `tail`).
     answers_replace: bool,
+    /// Given once after answers that replace the body (a source line).
+    answer_footer: Option<String>,
+    /// Only the first answer that applies (file order) is given.
+    one_answer: bool,
     buttons: Vec<Button>,
     /// The button that opens this topic, offered under other replies.
     button: Button,
@@ -367,8 +371,7 @@ impl Brain {
     /// The reply of intent `i`, led by any answers to the entities found.
     fn answer(&self, i: usize, entities: &[bool], confidence: f32) -> ReplyParts<'_> {
         let topic = &self.topics[i];
-        let found = specific_answers(&topic.answers, entities);
-        let text = topic.compose(found);
+        let text = topic.compose(topic.applying(entities));
         ReplyParts {
             intent: &topic.id,
             text,
@@ -383,26 +386,46 @@ impl Brain {
         }
     }
 
-    /// The longest text intent `id` can send: every specific answer at once, then its reply.
+    /// The text intent `id` sends to a message that names every entity at once (each answer
+    /// that applies, the most specific of each kind), the longest it can send in practice.
     /// `check` holds it to Telegram's limit.
     pub fn longest_reply(&self, id: &str) -> String {
         let Some(topic) = self.topics.iter().find(|t| t.id == id) else {
             return String::new();
         };
-        let parts: Vec<&str> = topic.answers.iter().map(|(_, a)| a.as_str()).collect();
-        topic.compose(parts).join("\n\n")
+        let everything = vec![true; self.content.entities.len()];
+        topic
+            .compose(topic.applying(&everything))
+            .join("\n\n")
     }
 
-    /// Every text intent `id` sends for one cause: its reply when nothing specific was asked
-    /// (`None`), then, for each of its answers in file order, the reply when that answer alone
-    /// applies (`Some(index)`). `check` holds each to one phone screen.
-    pub fn replies_of(&self, id: &str) -> Vec<(Option<usize>, String)> {
+    /// Every text intent `id` sends for one cause or two: its reply when nothing specific was
+    /// asked (no answer indexes), the reply when the entities of one of its answers are found,
+    /// and when those of two of its answers are found together (as a message naming a police
+    /// force and a year does), each with the indexes of those answers. `check` holds each to
+    /// one phone screen.
+    pub fn replies_of(&self, id: &str) -> Vec<(Vec<usize>, String)> {
         let Some(topic) = self.topics.iter().find(|t| t.id == id) else {
             return Vec::new();
         };
-        let mut out = vec![(None, topic.reply.clone())];
-        for (n, (_, answer)) in topic.answers.iter().enumerate() {
-            out.push((Some(n), topic.compose(vec![answer.as_str()]).join("\n\n")));
+        let entities = self.content.entities.len();
+        let reply_when = |answers: &[usize]| {
+            let mut found = vec![false; entities];
+            for &a in answers {
+                for &e in &topic.answers[a].0 {
+                    found[e] = true;
+                }
+            }
+            topic
+                .compose(topic.applying(&found))
+                .join("\n\n")
+        };
+        let mut out = vec![(Vec::new(), topic.reply.clone())];
+        for a in 0..topic.answers.len() {
+            out.push((vec![a], reply_when(&[a])));
+            for b in a + 1..topic.answers.len() {
+                out.push((vec![a, b], reply_when(&[a, b])));
+            }
         }
         out
     }
@@ -511,6 +534,16 @@ fn specific_answers<'a>(answers: &'a [(Vec<usize>, String)], found: &[bool]) -> 
 }
 
 impl Topic {
+    /// The answers that apply when `found` entities are in the message: the most specific,
+    /// and only the first of them for a `one_answer` intent.
+    fn applying(&self, found: &[bool]) -> Vec<&str> {
+        let mut answers = specific_answers(&self.answers, found);
+        if self.one_answer {
+            answers.truncate(1);
+        }
+        answers
+    }
+
     /// The pieces of a reply, given the answers that apply: the danger line first for a danger
     /// intent, the answers, the body unless an answer replaces it, the danger line last for a
     /// reporting intent.
@@ -522,6 +555,7 @@ impl Topic {
         text.extend(self.lead.as_deref());
         text.extend(found);
         if self.answers_replace {
+            text.extend(self.answer_footer.as_deref());
             text.extend(self.tail.as_deref());
         } else {
             text.push(self.body());
@@ -618,6 +652,11 @@ fn compile_topic(
             Err(p) => problems.push(p),
         }
     }
+    let answer_footer = intent.answer_footer.as_ref().and_then(|t| {
+        render(t, content, subject)
+            .map_err(|p| problems.push(p))
+            .ok()
+    });
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -634,6 +673,8 @@ fn compile_topic(
         lead,
         tail,
         answers_replace: intent.answer_replaces_reply,
+        answer_footer,
+        one_answer: intent.one_answer,
         buttons,
         button: Button::Topic {
             label: content

@@ -209,6 +209,12 @@ fn check_phone_numbers(content: &Content, problems: &mut Vec<Problem>) {
                 .iter()
                 .map(|a| (&a.text, intent.id.value.as_str())),
         );
+        templates.extend(
+            intent
+                .answer_footer
+                .iter()
+                .map(|t| (t, intent.id.value.as_str())),
+        );
     }
     let m = &content.messages;
     for (t, name) in [
@@ -346,8 +352,8 @@ pub fn check_behaviour(brain: &Brain) -> Vec<Problem> {
     problems
 }
 
-/// The longest text an intent can send (every specific answer at once, then its reply) must
-/// fit in one Telegram message.
+/// The longest text an intent can send (every answer that applies when a message names every
+/// entity at once) must fit in one Telegram message.
 fn check_length(brain: &Brain, id: &str, at: &Loc, problems: &mut Vec<Problem>) {
     let longest = brain.longest_reply(id);
     let chars = longest.chars().count();
@@ -356,27 +362,36 @@ fn check_length(brain: &Brain, id: &str, at: &Loc, problems: &mut Vec<Problem>) 
     }
 }
 
-/// Every reply an intent sends for one cause (its general reply, or the reply when one of its
-/// answers applies, danger line included) must fit one phone screen.
+/// Every reply an intent sends for one cause or two (its general reply, or the reply when the
+/// entities of one or two of its answers are found, danger line included) must fit one phone
+/// screen. A problem points at the (last) answer's line.
 fn check_screen(brain: &Brain, intent: &crate::content::Intent, problems: &mut Vec<Problem>) {
     let id = intent.id.value.as_str();
-    for (answer, text) in brain.replies_of(id) {
+    for (answers, text) in brain.replies_of(id) {
         let chars = text.chars().count();
         if chars <= SCREEN_LIMIT {
             continue;
         }
-        let (at, what) = match answer.and_then(|n| intent.answers.get(n)) {
+        let (at, what) = match answers.last().and_then(|&n| intent.answers.get(n)) {
             None if LONG_LIST_INTENTS.contains(&id) => continue,
             None => (&intent.reply.at, "reply".to_owned()),
-            Some(a) => {
-                let when: Vec<&str> = a.when.iter().map(|w| w.value.as_str()).collect();
-                (&a.text.at, format!("reply with the answer for {}", when.join(" + ")))
+            Some(last) => {
+                let when: Vec<String> = answers
+                    .iter()
+                    .filter_map(|&n| intent.answers.get(n))
+                    .map(|a| {
+                        let ids: Vec<&str> = a.when.iter().map(|w| w.value.as_str()).collect();
+                        ids.join(" + ")
+                    })
+                    .collect();
+                let what = format!("reply when {} are found", when.join(" and "));
+                (&last.text.at, what)
             }
         };
         problems.push(Problem::new(
             at,
             Some(id),
-            format!("{what} is {chars} characters, over one phone screen ({SCREEN_LIMIT} before the buttons); shorten it"),
+            format!("{what} is {chars} characters, over one phone screen ({SCREEN_LIMIT} before the buttons); shorten it or add an answer for both"),
         ));
     }
 }

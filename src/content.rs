@@ -169,6 +169,11 @@ pub struct Intent {
     /// danger line of a danger or reporting intent), so that the question asked is answered
     /// without the whole table after it.
     pub answer_replaces_reply: bool,
+    /// With `answer_replaces_reply`: a text given once after the answers (a source line).
+    pub answer_footer: Option<Text>,
+    /// Give only the first answer that applies (in file order), so that answers never stack
+    /// past one screen: put the most urgent first.
+    pub one_answer: bool,
 }
 
 /// An answer that applies when all of its entities are found in the message.
@@ -492,6 +497,9 @@ mod raw {
         answer: Vec<Answer>,
         #[serde(default)]
         answer_replaces_reply: bool,
+        answer_footer: Option<Spanned<String>>,
+        #[serde(default)]
+        one_answer: bool,
     }
 
     impl Intent {
@@ -521,6 +529,8 @@ mod raw {
                     })
                     .collect(),
                 answer_replaces_reply: self.answer_replaces_reply,
+                answer_footer: self.answer_footer.as_ref().map(|t| at.text(t)),
+                one_answer: self.one_answer,
             }
         }
     }
