@@ -394,9 +394,7 @@ impl Brain {
             return String::new();
         };
         let everything = vec![true; self.content.entities.len()];
-        topic
-            .compose(topic.applying(&everything))
-            .join("\n\n")
+        topic.compose(topic.applying(&everything)).join("\n\n")
     }
 
     /// Every text intent `id` sends for one cause or two: its reply when nothing specific was
@@ -416,9 +414,7 @@ impl Brain {
                     found[e] = true;
                 }
             }
-            topic
-                .compose(topic.applying(&found))
-                .join("\n\n")
+            topic.compose(topic.applying(&found)).join("\n\n")
         };
         let mut out = vec![(Vec::new(), topic.reply.clone())];
         for a in 0..topic.answers.len() {

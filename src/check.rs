@@ -410,15 +410,25 @@ fn check_messages_screen(brain: &Brain, problems: &mut Vec<Problem>) {
         ("media", &m.media.at, media.as_str()),
         ("did_you_mean", &m.did_you_mean.at, did_you_mean.as_str()),
         ("forget_done", &m.forget_done.at, forget.done.as_str()),
-        ("forget_partial", &m.forget_partial.at, forget.partial.as_str()),
-        ("forget_in_group", &m.forget_in_group.at, forget.in_group.as_str()),
+        (
+            "forget_partial",
+            &m.forget_partial.at,
+            forget.partial.as_str(),
+        ),
+        (
+            "forget_in_group",
+            &m.forget_in_group.at,
+            forget.in_group.as_str(),
+        ),
     ] {
         let chars = text.chars().count();
         if chars > SCREEN_LIMIT {
             problems.push(Problem::new(
                 at,
                 Some(name),
-                format!("is {chars} characters, over one phone screen ({SCREEN_LIMIT}); shorten it"),
+                format!(
+                    "is {chars} characters, over one phone screen ({SCREEN_LIMIT}); shorten it"
+                ),
             ));
         }
     }

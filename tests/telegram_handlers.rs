@@ -505,10 +505,7 @@ async fn forget_deletes_both_sides_of_this_private_chat_and_nothing_else() {
     assert!(note.text.contains("delete the chat itself"));
     assert_eq!(
         keyboard(&note),
-        vec![(
-            forget_texts().button,
-            forget::NOTE_BUTTON_DATA.to_owned()
-        )]
+        vec![(forget_texts().button, forget::NOTE_BUTTON_DATA.to_owned())]
     );
     assert_eq!(
         h.fake.sent_to(other).len(),

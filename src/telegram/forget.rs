@@ -110,9 +110,12 @@ mod tests {
             assert!(!note.is_empty());
             assert!(note.chars().count() <= crate::check::SCREEN_LIMIT, "{note}");
             assert!(!note.contains("  "), "{note}");
-            // Word for word in messages.toml: the first sentence of each note is there.
-            let first = note.split(". ").next().expect("a sentence");
-            assert!(messages.contains(first), "{first:?} is not in messages.toml");
+            // Word for word in messages.toml: each note's opening words are there.
+            let opening: String = note.chars().take(40).collect();
+            assert!(
+                messages.contains(&opening),
+                "{opening:?} is not in messages.toml"
+            );
         }
         assert!(texts.done.contains("delete the chat itself"));
         assert!(texts.partial.contains("delete the chat itself"));
