@@ -86,6 +86,11 @@ struct Topic {
     button: Button,
     /// `(entity indexes that must all be found, rendered answer)`.
     answers: Vec<(Vec<usize>, String)>,
+    /// Link buttons of each answer (same order as `answers`); when an applying answer has
+    /// any, they replace the intent's own link buttons.
+    answer_links: Vec<Vec<Button>>,
+    /// How many of `buttons` are the intent's link buttons (they come first).
+    link_count: usize,
 }
 
 /// The compiled intent table and texts of one content version; cheap to share, immutable.
@@ -371,11 +376,29 @@ impl Brain {
     /// The reply of intent `i`, led by any answers to the entities found.
     fn answer(&self, i: usize, entities: &[bool], confidence: f32) -> ReplyParts<'_> {
         let topic = &self.topics[i];
-        let text = topic.compose(topic.applying(entities));
+        let applying = topic.applying_indexes(entities);
+        let links: Vec<&Button> = applying
+            .iter()
+            .flat_map(|&a| &topic.answer_links[a])
+            .collect();
+        let buttons = if links.is_empty() {
+            topic.buttons.iter().collect()
+        } else {
+            let mut buttons = links;
+            buttons.dedup();
+            buttons.extend(&topic.buttons[topic.link_count..]);
+            buttons
+        };
+        let text = topic.compose(
+            applying
+                .iter()
+                .map(|&a| topic.answers[a].1.as_str())
+                .collect(),
+        );
         ReplyParts {
             intent: &topic.id,
             text,
-            buttons: topic.buttons.iter().collect(),
+            buttons,
             kind: if i == self.fallback {
                 Kind::Fallback
             } else {
@@ -512,20 +535,25 @@ impl Brain {
     }
 }
 
-/// Answers whose entities were all found, leaving out any that a more specific found answer
-/// covers ("Gwent, under 18" rather than both "Gwent" and "under 18").
-fn specific_answers<'a>(answers: &'a [(Vec<usize>, String)], found: &[bool]) -> Vec<&'a str> {
-    let hits: Vec<&(Vec<usize>, String)> = answers
-        .iter()
-        .filter(|(when, _)| !when.is_empty() && when.iter().all(|&e| found.get(e) == Some(&true)))
+/// Indexes of the answers whose entities were all found, in file order, leaving out any that
+/// a more specific found answer covers ("Gwent, under 18" rather than both "Gwent" and
+/// "under 18").
+fn specific_answers(answers: &[(Vec<usize>, String)], found: &[bool]) -> Vec<usize> {
+    let hits: Vec<usize> = (0..answers.len())
+        .filter(|&a| {
+            let when = &answers[a].0;
+            !when.is_empty() && when.iter().all(|&e| found.get(e) == Some(&true))
+        })
         .collect();
     hits.iter()
-        .filter(|(when, _)| {
-            !hits.iter().any(|(other, _)| {
+        .copied()
+        .filter(|&a| {
+            let when = &answers[a].0;
+            !hits.iter().any(|&b| {
+                let other = &answers[b].0;
                 other.len() > when.len() && when.iter().all(|e| other.contains(e))
             })
         })
-        .map(|(_, text)| text.as_str())
         .collect()
 }
 
@@ -533,6 +561,14 @@ impl Topic {
     /// The answers that apply when `found` entities are in the message: the most specific,
     /// and only the first of them for a `one_answer` intent.
     fn applying(&self, found: &[bool]) -> Vec<&str> {
+        self.applying_indexes(found)
+            .into_iter()
+            .map(|a| self.answers[a].1.as_str())
+            .collect()
+    }
+
+    /// [`Topic::applying`] as indexes into `answers`.
+    fn applying_indexes(&self, found: &[bool]) -> Vec<usize> {
         let mut answers = specific_answers(&self.answers, found);
         if self.one_answer {
             answers.truncate(1);
@@ -590,30 +626,8 @@ fn compile_topic(
         reply = format!("{reply}\n\n{danger_line}");
         tail = Some(danger_line.to_owned());
     }
-    let mut buttons = Vec::new();
-    for link in &intent.links {
-        match content.contact(&link.value) {
-            Some(c) => match &c.url {
-                Some(url) => buttons.push(Button::Link {
-                    label: c.name.clone(),
-                    url: url.clone(),
-                }),
-                None => problems.push(Problem::new(
-                    &link.at,
-                    Some(subject),
-                    format!(
-                        "contact `{}` has no url for a link button; add one to contacts.toml",
-                        link.value
-                    ),
-                )),
-            },
-            None => problems.push(Problem::new(
-                &link.at,
-                Some(subject),
-                format!("unknown contact `{}` in links", link.value),
-            )),
-        }
-    }
+    let mut buttons = link_buttons(&intent.links, content, subject, &mut problems);
+    let link_count = buttons.len();
     for t in &intent.topics {
         match content.intent(&t.value) {
             Some(other) => buttons.push(Button::Topic {
@@ -628,7 +642,9 @@ fn compile_topic(
         }
     }
     let mut answers = Vec::new();
+    let mut answer_links = Vec::new();
     for a in &intent.answers {
+        answer_links.push(link_buttons(&a.links, content, subject, &mut problems));
         let mut when = Vec::new();
         for e in &a.when {
             match content.entities.iter().position(|x| x.id.value == e.value) {
@@ -679,5 +695,42 @@ fn compile_topic(
             intent: subject.to_owned(),
         },
         answers,
+        answer_links,
+        link_count,
     })
+}
+
+/// The link buttons of `links` (contacts with a url); a problem for each unknown contact or
+/// contact without a url.
+fn link_buttons(
+    links: &[Text],
+    content: &Content,
+    subject: &str,
+    problems: &mut Vec<Problem>,
+) -> Vec<Button> {
+    let mut buttons = Vec::new();
+    for link in links {
+        match content.contact(&link.value) {
+            Some(c) => match &c.url {
+                Some(url) => buttons.push(Button::Link {
+                    label: c.name.clone(),
+                    url: url.clone(),
+                }),
+                None => problems.push(Problem::new(
+                    &link.at,
+                    Some(subject),
+                    format!(
+                        "contact `{}` has no url for a link button; add one to contacts.toml",
+                        link.value
+                    ),
+                )),
+            },
+            None => problems.push(Problem::new(
+                &link.at,
+                Some(subject),
+                format!("unknown contact `{}` in links", link.value),
+            )),
+        }
+    }
+    buttons
 }

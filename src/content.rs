@@ -183,6 +183,9 @@ pub struct Answer {
     pub when: Vec<Text>,
     /// The answer, a template.
     pub text: Text,
+    /// Contacts whose website becomes a button when this answer is given; they replace the
+    /// intent's own link buttons (an adult's answer must not offer an under-18 service).
+    pub links: Vec<Text>,
 }
 
 /// Something a message can mention (a police force, a year, an organisation).
@@ -526,6 +529,7 @@ mod raw {
                     .map(|a| super::Answer {
                         when: at.texts(&a.when),
                         text: at.text(&a.text),
+                        links: at.texts(&a.links),
                     })
                     .collect(),
                 answer_replaces_reply: self.answer_replaces_reply,
@@ -540,6 +544,8 @@ mod raw {
     pub struct Answer {
         when: Vec<Spanned<String>>,
         text: Spanned<String>,
+        #[serde(default)]
+        links: Vec<Spanned<String>>,
     }
 
     #[derive(Deserialize)]

@@ -326,6 +326,22 @@ fn an_adult_whose_own_image_is_shared_gets_adult_services_only() {
             "under 18 in the image",
         ],
     );
+    let links: Vec<String> = reply
+        .buttons
+        .iter()
+        .filter_map(|b| match b {
+            safeguard_bot::Button::Link { url, .. } => Some(url.clone()),
+            safeguard_bot::Button::Topic { .. } => None,
+        })
+        .collect();
+    assert!(
+        links.iter().any(|u| u.contains(&web("stopncii"))),
+        "{links:?}"
+    );
+    assert!(
+        !links.iter().any(|u| u.contains("childline.org.uk")),
+        "an under-18 service offered to an adult: {links:?}"
+    );
     // The adult services are never offered to an under-18.
     let teen = ask("im 15 and my ex is sharing my nudes");
     assert_eq!(teen.intent, "sent_image");
