@@ -137,12 +137,28 @@ struct Topic {
     priority: i32,
     danger: bool,
     commands: Vec<String>,
+    /// The whole reply as sent when no answer replaces it: `lead`, the body, `tail`.
     reply: String,
+    /// The danger line that starts a danger intent's every reply.
+    lead: Option<String>,
+    /// The danger line that ends a reporting intent's every reply.
+    tail: Option<String>,
+    /// An answer that applies is given instead of the body (between `lead` and `tail`).
+    answers_replace: bool,
+    /// Given once after answers that replace the body (a source line).
+    answer_footer: Option<String>,
+    /// Only the first answer that applies (file order) is given.
+    one_answer: bool,
     buttons: Vec<Button>,
     /// The button that opens this topic, offered under other replies.
     button: Button,
     /// `(entity indexes that must all be found, rendered answer)`.
     answers: Vec<(Vec<usize>, String)>,
+    /// Link buttons of each answer (same order as `answers`); when an applying answer has
+    /// any, they replace the intent's own link buttons.
+    answer_links: Vec<Vec<Button>>,
+    /// How many of `buttons` are the intent's link buttons (they come first).
+    link_count: usize,
 }
 
 /// The compiled intent table and texts of one content version; cheap to share, immutable.
@@ -156,9 +172,26 @@ pub struct Brain {
     media: String,
     did_you_mean: String,
     did_you_mean_footer: String,
+    forget: ForgetTexts,
     confident_score: u32,
     /// The learned model and, for each of its classes, the topic it stands for.
     model: Option<(Model, Vec<usize>)>,
+}
+
+/// What the Telegram door says around `/forget`, rendered from `messages.toml`: the brain
+/// never deletes anything, but every word the bot says lives in `responses/`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ForgetTexts {
+    /// The command's description in Telegram's menu.
+    pub description: String,
+    /// The note after every deletion went through.
+    pub done: String,
+    /// The note when Telegram could not take some deletions.
+    pub partial: String,
+    /// The answer to `/forget` in a group.
+    pub in_group: String,
+    /// The label of the button that deletes the note.
+    pub button: String,
 }
 
 impl Brain {
@@ -225,6 +258,14 @@ impl Brain {
         let did_you_mean = text(&content.messages.did_you_mean, "did_you_mean");
         let did_you_mean_footer =
             text(&content.messages.did_you_mean_footer, "did_you_mean_footer");
+        let m = &content.messages;
+        let forget = ForgetTexts {
+            description: text(&m.forget_description, "forget_description"),
+            done: text(&m.forget_done, "forget_done"),
+            partial: text(&m.forget_partial, "forget_partial"),
+            in_group: text(&m.forget_in_group, "forget_in_group"),
+            button: text(&m.forget_button, "forget_button"),
+        };
         let fallback = content.intents.iter().position(|i| i.id.value == FALLBACK);
         if fallback.is_none() {
             let at = content.intents.first().map(|i| i.id.at.clone());
@@ -253,6 +294,7 @@ impl Brain {
                     media,
                     did_you_mean,
                     did_you_mean_footer,
+                    forget,
                     confident_score,
                     model,
                 };
@@ -587,12 +629,29 @@ impl Brain {
     /// The reply of intent `i`, led by any answers to the entities found.
     fn answer(&self, i: usize, entities: &[bool], confidence: f32) -> ReplyParts<'_> {
         let topic = &self.topics[i];
-        let mut text = specific_answers(&topic.answers, entities);
-        text.push(&topic.reply);
+        let applying = topic.applying_indexes(entities);
+        let links: Vec<&Button> = applying
+            .iter()
+            .flat_map(|&a| &topic.answer_links[a])
+            .collect();
+        let buttons = if links.is_empty() {
+            topic.buttons.iter().collect()
+        } else {
+            let mut buttons = links;
+            buttons.dedup();
+            buttons.extend(&topic.buttons[topic.link_count..]);
+            buttons
+        };
+        let text = topic.compose(
+            applying
+                .iter()
+                .map(|&a| topic.answers[a].1.as_str())
+                .collect(),
+        );
         ReplyParts {
             intent: &topic.id,
             text,
-            buttons: topic.buttons.iter().collect(),
+            buttons,
             kind: if i == self.fallback {
                 Kind::Fallback
             } else {
@@ -603,15 +662,49 @@ impl Brain {
         }
     }
 
-    /// The longest text intent `id` can send: every specific answer at once, then its reply.
+    /// The text intent `id` sends to a message that names every entity at once (each answer
+    /// that applies, the most specific of each kind), the longest it can send in practice.
     /// `check` holds it to Telegram's limit.
     pub fn longest_reply(&self, id: &str) -> String {
         let Some(topic) = self.topics.iter().find(|t| t.id == id) else {
             return String::new();
         };
-        let mut parts: Vec<&str> = topic.answers.iter().map(|(_, a)| a.as_str()).collect();
-        parts.push(&topic.reply);
-        parts.join("\n\n")
+        let everything = vec![true; self.content.entities.len()];
+        topic.compose(topic.applying(&everything)).join("\n\n")
+    }
+
+    /// Every text intent `id` sends for one cause or two: its reply when nothing specific was
+    /// asked (no answer indexes), the reply when the entities of one of its answers are found,
+    /// and when those of two of its answers are found together (as a message naming a police
+    /// force and a year does), each with the indexes of those answers. `check` holds each to
+    /// one phone screen.
+    pub fn replies_of(&self, id: &str) -> Vec<(Vec<usize>, String)> {
+        let Some(topic) = self.topics.iter().find(|t| t.id == id) else {
+            return Vec::new();
+        };
+        let entities = self.content.entities.len();
+        let reply_when = |answers: &[usize]| {
+            let mut found = vec![false; entities];
+            for &a in answers {
+                for &e in &topic.answers[a].0 {
+                    found[e] = true;
+                }
+            }
+            topic.compose(topic.applying(&found)).join("\n\n")
+        };
+        let mut out = vec![(Vec::new(), topic.reply.clone())];
+        for a in 0..topic.answers.len() {
+            out.push((vec![a], reply_when(&[a])));
+            for b in a + 1..topic.answers.len() {
+                out.push((vec![a, b], reply_when(&[a, b])));
+            }
+        }
+        out
+    }
+
+    /// What the Telegram door says around `/forget`.
+    pub fn forget_texts(&self) -> &ForgetTexts {
+        &self.forget
     }
 
     /// The parsed content this brain was built from.
@@ -716,21 +809,77 @@ impl Brain {
     }
 }
 
-/// Answers whose entities were all found, leaving out any that a more specific found answer
-/// covers ("Gwent, under 18" rather than both "Gwent" and "under 18").
-fn specific_answers<'a>(answers: &'a [(Vec<usize>, String)], found: &[bool]) -> Vec<&'a str> {
-    let hits: Vec<&(Vec<usize>, String)> = answers
-        .iter()
-        .filter(|(when, _)| !when.is_empty() && when.iter().all(|&e| found.get(e) == Some(&true)))
+/// Indexes of the answers whose entities were all found, in file order, leaving out any that
+/// a more specific found answer covers ("Gwent, under 18" rather than both "Gwent" and
+/// "under 18").
+fn specific_answers(answers: &[(Vec<usize>, String)], found: &[bool]) -> Vec<usize> {
+    let hits: Vec<usize> = (0..answers.len())
+        .filter(|&a| {
+            let when = &answers[a].0;
+            !when.is_empty() && when.iter().all(|&e| found.get(e) == Some(&true))
+        })
         .collect();
     hits.iter()
-        .filter(|(when, _)| {
-            !hits.iter().any(|(other, _)| {
+        .copied()
+        .filter(|&a| {
+            let when = &answers[a].0;
+            !hits.iter().any(|&b| {
+                let other = &answers[b].0;
                 other.len() > when.len() && when.iter().all(|e| other.contains(e))
             })
         })
-        .map(|(_, text)| text.as_str())
         .collect()
+}
+
+impl Topic {
+    /// The answers that apply when `found` entities are in the message: the most specific,
+    /// and only the first of them for a `one_answer` intent.
+    fn applying(&self, found: &[bool]) -> Vec<&str> {
+        self.applying_indexes(found)
+            .into_iter()
+            .map(|a| self.answers[a].1.as_str())
+            .collect()
+    }
+
+    /// [`Topic::applying`] as indexes into `answers`.
+    fn applying_indexes(&self, found: &[bool]) -> Vec<usize> {
+        let mut answers = specific_answers(&self.answers, found);
+        if self.one_answer {
+            answers.truncate(1);
+        }
+        answers
+    }
+
+    /// The pieces of a reply, given the answers that apply: the danger line first for a danger
+    /// intent, the answers, the body unless an answer replaces it, the danger line last for a
+    /// reporting intent.
+    fn compose<'a>(&'a self, found: Vec<&'a str>) -> Vec<&'a str> {
+        if found.is_empty() {
+            return vec![&self.reply];
+        }
+        let mut text = Vec::with_capacity(found.len() + 3);
+        text.extend(self.lead.as_deref());
+        text.extend(found);
+        if self.answers_replace {
+            text.extend(self.answer_footer.as_deref());
+            text.extend(self.tail.as_deref());
+        } else {
+            text.push(self.body());
+        }
+        text
+    }
+
+    /// The reply without its lead and tail (the danger line).
+    fn body(&self) -> &str {
+        let mut body = self.reply.as_str();
+        if let Some(lead) = &self.lead {
+            body = body[lead.len()..].trim_start_matches('\n');
+        }
+        if let Some(tail) = &self.tail {
+            body = body[..body.len() - tail.len()].trim_end_matches('\n');
+        }
+        body
+    }
 }
 
 fn compile_topic(
@@ -743,13 +892,98 @@ fn compile_topic(
     let mut reply = render(&intent.reply, content, subject)
         .map_err(|p| problems.push(p))
         .unwrap_or_default();
+    let (mut lead, mut tail) = (None, None);
     if intent.danger {
         reply = format!("{danger_line}\n\n{reply}");
+        lead = Some(danger_line.to_owned());
     } else if intent.reporting {
         reply = format!("{reply}\n\n{danger_line}");
+        tail = Some(danger_line.to_owned());
     }
+    let mut buttons = link_buttons(&intent.links, content, subject, &mut problems);
+    let link_count = buttons.len();
+    for t in &intent.topics {
+        match content.intent(&t.value) {
+            Some(other) => buttons.push(Button::Topic {
+                label: other.title.clone(),
+                intent: t.value.clone(),
+            }),
+            None => problems.push(Problem::new(
+                &t.at,
+                Some(subject),
+                format!("unknown intent `{}` in topics", t.value),
+            )),
+        }
+    }
+    let mut answers = Vec::new();
+    let mut answer_links = Vec::new();
+    for a in &intent.answers {
+        answer_links.push(link_buttons(&a.links, content, subject, &mut problems));
+        let mut when = Vec::new();
+        for e in &a.when {
+            match content.entities.iter().position(|x| x.id.value == e.value) {
+                Some(idx) => when.push(idx),
+                None => problems.push(Problem::new(
+                    &e.at,
+                    Some(subject),
+                    format!(
+                        "unknown entity `{}` in answer; add it to entities.toml or fix the id",
+                        e.value
+                    ),
+                )),
+            }
+        }
+        match render(&a.text, content, subject) {
+            Ok(text) => answers.push((when, text)),
+            Err(p) => problems.push(p),
+        }
+    }
+    let answer_footer = intent.answer_footer.as_ref().and_then(|t| {
+        render(t, content, subject)
+            .map_err(|p| problems.push(p))
+            .ok()
+    });
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Topic {
+        id: intent.id.value.clone(),
+        priority: intent.priority,
+        danger: intent.danger,
+        commands: intent
+            .commands
+            .iter()
+            .map(|c| c.to_ascii_lowercase())
+            .collect(),
+        reply,
+        lead,
+        tail,
+        answers_replace: intent.answer_replaces_reply,
+        answer_footer,
+        one_answer: intent.one_answer,
+        buttons,
+        button: Button::Topic {
+            label: content
+                .intent(subject)
+                .map_or_else(|| intent.title.clone(), |first| first.title.clone()),
+            intent: subject.to_owned(),
+        },
+        answers,
+        answer_links,
+        link_count,
+    })
+}
+
+/// The link buttons of `links` (contacts with a url); a problem for each unknown contact or
+/// contact without a url.
+fn link_buttons(
+    links: &[Text],
+    content: &Content,
+    subject: &str,
+    problems: &mut Vec<Problem>,
+) -> Vec<Button> {
     let mut buttons = Vec::new();
-    for link in &intent.links {
+    for link in links {
         match content.contact(&link.value) {
             Some(c) => match &c.url {
                 Some(url) => buttons.push(Button::Link {
@@ -772,63 +1006,7 @@ fn compile_topic(
             )),
         }
     }
-    for t in &intent.topics {
-        match content.intent(&t.value) {
-            Some(other) => buttons.push(Button::Topic {
-                label: other.title.clone(),
-                intent: t.value.clone(),
-            }),
-            None => problems.push(Problem::new(
-                &t.at,
-                Some(subject),
-                format!("unknown intent `{}` in topics", t.value),
-            )),
-        }
-    }
-    let mut answers = Vec::new();
-    for a in &intent.answers {
-        let mut when = Vec::new();
-        for e in &a.when {
-            match content.entities.iter().position(|x| x.id.value == e.value) {
-                Some(idx) => when.push(idx),
-                None => problems.push(Problem::new(
-                    &e.at,
-                    Some(subject),
-                    format!(
-                        "unknown entity `{}` in answer; add it to entities.toml or fix the id",
-                        e.value
-                    ),
-                )),
-            }
-        }
-        match render(&a.text, content, subject) {
-            Ok(text) => answers.push((when, text)),
-            Err(p) => problems.push(p),
-        }
-    }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    Ok(Topic {
-        id: intent.id.value.clone(),
-
-        priority: intent.priority,
-        danger: intent.danger,
-        commands: intent
-            .commands
-            .iter()
-            .map(|c| c.to_ascii_lowercase())
-            .collect(),
-        reply,
-        buttons,
-        button: Button::Topic {
-            label: content
-                .intent(subject)
-                .map_or_else(|| intent.title.clone(), |first| first.title.clone()),
-            intent: subject.to_owned(),
-        },
-        answers,
-    })
+    buttons
 }
 
 /// The folder's model, if it has one; a file that is not a model is a problem.

@@ -8,7 +8,8 @@
 //!    enough examples, no phone number typed into a reply instead of taken from the contacts
 //!    table, no retired number anywhere, https links, helplines on the fallback;
 //! 3. the table behaves: every example routes to its intent through the same code Telegram
-//!    uses, no counter-example does, and no reply is over Telegram's 4,096 characters.
+//!    uses, no counter-example does, no reply is over Telegram's 4,096 characters, and every
+//!    reply fits one phone screen ([`SCREEN_LIMIT`] characters before the buttons).
 
 use std::collections::HashSet;
 
@@ -48,6 +49,14 @@ pub const INTENT_IDS: [&str; 20] = [
 
 /// Fewest examples an intent may have: they are its test data.
 pub const MIN_EXAMPLES: usize = 8;
+
+/// Most characters a reply's text may have before its buttons: one phone screen. Someone
+/// frightened reads the first screen, not the fourth.
+pub const SCREEN_LIMIT: usize = 700;
+
+/// Intents whose general reply (not their answers) may run past [`SCREEN_LIMIT`]: `contacts`
+/// when the whole list is asked for. One organisation's answer still fits a screen.
+const LONG_LIST_INTENTS: [&str; 1] = ["contacts"];
 
 /// Contacts that the fallback and "did you mean" replies must give (DESIGN.md, principle 3).
 const HELPLINES: [&str; 2] = ["childline", "nspcc"];
@@ -247,6 +256,12 @@ fn check_phone_numbers(content: &Content, problems: &mut Vec<Problem>) {
                 .iter()
                 .map(|a| (&a.text, intent.id.value.as_str())),
         );
+        templates.extend(
+            intent
+                .answer_footer
+                .iter()
+                .map(|t| (t, intent.id.value.as_str())),
+        );
     }
     let m = &content.messages;
     for (t, name) in [
@@ -343,7 +358,9 @@ pub fn check_behaviour(brain: &Brain) -> Vec<Problem> {
             &intent.reply.at,
             &mut problems,
         );
+        check_screen(brain, intent, &mut problems);
     }
+    check_messages_screen(brain, &mut problems);
     for helpline in HELPLINES {
         let Some(contact) = content.contact(helpline) else {
             problems.push(Problem::new(
@@ -382,12 +399,104 @@ pub fn check_behaviour(brain: &Brain) -> Vec<Problem> {
     problems
 }
 
-/// The longest text an intent can send (every specific answer at once, then its reply) must
-/// fit in one Telegram message.
+/// The longest text an intent can send (every answer that applies when a message names every
+/// entity at once) must fit in one Telegram message.
 fn check_length(brain: &Brain, id: &str, at: &Loc, problems: &mut Vec<Problem>) {
     let longest = brain.longest_reply(id);
     let chars = longest.chars().count();
     if chars > TELEGRAM_LIMIT {
         problems.push(Problem::new(at, Some(id), format!("reply can be {chars} characters, over Telegram's limit of {TELEGRAM_LIMIT}; shorten it")));
     }
+}
+
+/// Every reply an intent sends for one cause or two (its general reply, or the reply when the
+/// entities of one or two of its answers are found, danger line included) must fit one phone
+/// screen. A problem points at the (last) answer's line.
+fn check_screen(brain: &Brain, intent: &crate::content::Intent, problems: &mut Vec<Problem>) {
+    let id = intent.id.value.as_str();
+    for (answers, text) in brain.replies_of(id) {
+        let chars = text.chars().count();
+        if chars <= SCREEN_LIMIT {
+            continue;
+        }
+        let (at, what) = match answers.last().and_then(|&n| intent.answers.get(n)) {
+            None if LONG_LIST_INTENTS.contains(&id) => continue,
+            None => (&intent.reply.at, "reply".to_owned()),
+            Some(last) => {
+                let when: Vec<String> = answers
+                    .iter()
+                    .filter_map(|&n| intent.answers.get(n))
+                    .map(|a| {
+                        let ids: Vec<&str> = a.when.iter().map(|w| w.value.as_str()).collect();
+                        ids.join(" + ")
+                    })
+                    .collect();
+                let what = format!("reply when {} are found", when.join(" and "));
+                (&last.text.at, what)
+            }
+        };
+        problems.push(Problem::new(
+            at,
+            Some(id),
+            format!("{what} is {chars} characters, over one phone screen ({SCREEN_LIMIT} before the buttons); shorten it or add an answer for both"),
+        ));
+    }
+}
+
+/// The texts of messages.toml that are sent alone fit one phone screen too.
+fn check_messages_screen(brain: &Brain, problems: &mut Vec<Problem>) {
+    let m = &brain.content().messages;
+    let forget = brain.forget_texts();
+    let media = brain.respond(Input::Media).reply;
+    let did_you_mean = format!(
+        "{}\n\n{}",
+        render_or_empty(&m.did_you_mean, brain),
+        render_or_empty(&m.did_you_mean_footer, brain)
+    );
+    for (name, at, text) in [
+        ("media", &m.media.at, media.as_str()),
+        ("did_you_mean", &m.did_you_mean.at, did_you_mean.as_str()),
+        ("forget_done", &m.forget_done.at, forget.done.as_str()),
+        (
+            "forget_partial",
+            &m.forget_partial.at,
+            forget.partial.as_str(),
+        ),
+        (
+            "forget_in_group",
+            &m.forget_in_group.at,
+            forget.in_group.as_str(),
+        ),
+    ] {
+        let chars = text.chars().count();
+        if chars > SCREEN_LIMIT {
+            problems.push(Problem::new(
+                at,
+                Some(name),
+                format!(
+                    "is {chars} characters, over one phone screen ({SCREEN_LIMIT}); shorten it"
+                ),
+            ));
+        }
+    }
+    let description = forget.description.chars().count();
+    if !(1..=256).contains(&description) {
+        problems.push(Problem::new(
+            &m.forget_description.at,
+            Some("forget_description"),
+            format!("is {description} characters; Telegram's command menu takes 1 to 256"),
+        ));
+    }
+    let button = forget.button.chars().count();
+    if !(1..=64).contains(&button) {
+        problems.push(Problem::new(
+            &m.forget_button.at,
+            Some("forget_button"),
+            format!("is {button} characters; a button label should be 1 to 64"),
+        ));
+    }
+}
+
+fn render_or_empty(t: &Text, brain: &Brain) -> String {
+    crate::reply::render(t, brain.content(), "messages").unwrap_or_default()
 }

@@ -244,6 +244,15 @@ pub struct Intent {
     /// Answers to a specific part of the question (a police force, a year, an organisation),
     /// given before the general reply when their entities are all in the message.
     pub answers: Vec<Answer>,
+    /// When an answer applies, give it instead of the general reply (still framed by the
+    /// danger line of a danger or reporting intent), so that the question asked is answered
+    /// without the whole table after it.
+    pub answer_replaces_reply: bool,
+    /// With `answer_replaces_reply`: a text given once after the answers (a source line).
+    pub answer_footer: Option<Text>,
+    /// Give only the first answer that applies (in file order), so that answers never stack
+    /// past one screen: put the most urgent first.
+    pub one_answer: bool,
 }
 
 /// An answer that applies when all of its entities are found in the message.
@@ -253,6 +262,9 @@ pub struct Answer {
     pub when: Vec<Text>,
     /// The answer, a template.
     pub text: Text,
+    /// Contacts whose website becomes a button when this answer is given; they replace the
+    /// intent's own link buttons (an adult's answer must not offer an under-18 service).
+    pub links: Vec<Text>,
 }
 
 /// Something a message can mention (a police force, a year, an organisation).
@@ -324,6 +336,16 @@ pub struct Messages {
     pub did_you_mean_footer: Text,
     /// Topics offered on the welcome and fallback replies.
     pub menu: Vec<Text>,
+    /// Telegram's `/forget`: its description in the command menu.
+    pub forget_description: Text,
+    /// The note after `/forget` deleted every message it asked to.
+    pub forget_done: Text,
+    /// The note when Telegram could not delete some of them.
+    pub forget_partial: Text,
+    /// The answer to `/forget` in a group, where it deletes nothing.
+    pub forget_in_group: Text,
+    /// The label of the button under the note that deletes the note.
+    pub forget_button: Text,
 }
 
 /// Word-level rules applied before matching: textspeak, typo correction and negation.
@@ -555,6 +577,11 @@ mod raw {
         topics: Vec<Spanned<String>>,
         #[serde(default)]
         answer: Vec<Answer>,
+        #[serde(default)]
+        answer_replaces_reply: bool,
+        answer_footer: Option<Spanned<String>>,
+        #[serde(default)]
+        one_answer: bool,
     }
 
     impl Intent {
@@ -581,8 +608,12 @@ mod raw {
                     .map(|a| super::Answer {
                         when: at.texts(&a.when),
                         text: at.text(&a.text),
+                        links: at.texts(&a.links),
                     })
                     .collect(),
+                answer_replaces_reply: self.answer_replaces_reply,
+                answer_footer: self.answer_footer.as_ref().map(|t| at.text(t)),
+                one_answer: self.one_answer,
             }
         }
     }
@@ -592,6 +623,8 @@ mod raw {
     pub struct Answer {
         when: Vec<Spanned<String>>,
         text: Spanned<String>,
+        #[serde(default)]
+        links: Vec<Spanned<String>>,
     }
 
     #[derive(Deserialize)]
@@ -709,6 +742,11 @@ mod raw {
         did_you_mean: Spanned<String>,
         did_you_mean_footer: Spanned<String>,
         menu: Vec<Spanned<String>>,
+        forget_description: Spanned<String>,
+        forget_done: Spanned<String>,
+        forget_partial: Spanned<String>,
+        forget_in_group: Spanned<String>,
+        forget_button: Spanned<String>,
     }
 
     impl MessagesFile {
@@ -719,6 +757,11 @@ mod raw {
                 did_you_mean: at.text(&self.did_you_mean),
                 did_you_mean_footer: at.text(&self.did_you_mean_footer),
                 menu: at.texts(&self.menu),
+                forget_description: at.text(&self.forget_description),
+                forget_done: at.text(&self.forget_done),
+                forget_partial: at.text(&self.forget_partial),
+                forget_in_group: at.text(&self.forget_in_group),
+                forget_button: at.text(&self.forget_button),
             }
         }
     }

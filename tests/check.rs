@@ -221,3 +221,53 @@ fn every_problem_is_one_line_naming_a_file() {
         assert!(line.contains(".toml"), "a problem without a file: {line}");
     }
 }
+
+#[test]
+fn a_reply_over_one_phone_screen_is_refused_with_its_file_and_line() {
+    let dir = copy_responses();
+    let long = "This sentence makes the greeting far too long to read on one screen. ".repeat(10);
+    let inserted = insert_after(
+        dir.path(),
+        "intents.toml",
+        "Hello, I'm glad you got in touch.",
+        &long,
+    );
+    let (code, _, stderr) = check(dir.path());
+    assert_eq!(code, 1, "{stderr}");
+    let file = dir.path().join("intents.toml");
+    let line = problem_line(
+        &stderr,
+        file.to_str().expect("utf-8 path"),
+        inserted - 1,
+        "over one phone screen (700",
+    );
+    assert!(line.contains("greeting"), "{line}");
+}
+
+#[test]
+fn an_answer_over_one_phone_screen_is_refused_at_the_answer_s_line() {
+    let dir = copy_responses();
+    let intents = read(dir.path(), "intents.toml");
+    let answer = "text = \"{contact:samaritans}\"";
+    let at = intents.find(answer).expect("the Samaritans answer");
+    let line = line_of(&intents, at);
+    let long = format!(
+        "text = \"{{contact:samaritans}} {}\"",
+        "Far too long. ".repeat(60)
+    );
+    write(
+        dir.path(),
+        "intents.toml",
+        &intents.replacen(answer, &long, 1),
+    );
+    let (code, _, stderr) = check(dir.path());
+    assert_eq!(code, 1, "{stderr}");
+    let file = dir.path().join("intents.toml");
+    let found = problem_line(
+        &stderr,
+        file.to_str().expect("utf-8 path"),
+        line,
+        "org_samaritans",
+    );
+    assert!(found.contains("contacts"), "{found}");
+}

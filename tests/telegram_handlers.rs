@@ -501,14 +501,11 @@ async fn forget_deletes_both_sides_of_this_private_chat_and_nothing_else() {
     );
 
     let note = h.fake.sent_to(chat).pop().expect("the note");
-    assert_eq!(note.text, forget::note_done());
+    assert_eq!(note.text, forget_texts().done);
     assert!(note.text.contains("delete the chat itself"));
     assert_eq!(
         keyboard(&note),
-        vec![(
-            "Delete this message".to_owned(),
-            forget::NOTE_BUTTON_DATA.to_owned()
-        )]
+        vec![(forget_texts().button, forget::NOTE_BUTTON_DATA.to_owned())]
     );
     assert_eq!(
         h.fake.sent_to(other).len(),
@@ -593,7 +590,7 @@ async fn when_telegram_refuses_a_deletion_the_note_says_to_delete_the_rest_by_ha
         "a refusal is not retried"
     );
     let note = h.fake.sent_to(chat).pop().expect("the note");
-    assert_eq!(note.text, forget::note_partial());
+    assert_eq!(note.text, forget_texts().partial);
     let out = h.metrics.render();
     assert!(
         out.contains(r#"safeguard_api_errors_total{kind="refused",method="deleteMessages"} 1"#),
@@ -618,7 +615,7 @@ async fn forget_in_a_group_deletes_nothing_and_says_to_use_a_private_chat() {
     assert!(h.fake.calls("deleteMessage").is_empty());
     let notes: Vec<Sent> = h.fake.sent_to(group).into_iter().skip(1).collect();
     assert_eq!(notes.len(), 2);
-    assert!(notes.iter().all(|n| n.text == forget::IN_A_GROUP));
+    assert!(notes.iter().all(|n| n.text == forget_texts().in_group));
     assert!(h.recent.is_empty(), "nothing is remembered for groups");
 }
 
@@ -799,4 +796,12 @@ async fn a_panic_in_the_tree_drops_only_that_update_and_is_counted() {
     assert_eq!(h.fake.sent_to(u::private_chat_id(98)).len(), 1);
     let out = h.metrics.render();
     assert!(out.contains("safeguard_update_panics_total 1"), "{out}");
+}
+
+/// The /forget texts, as messages.toml words them.
+fn forget_texts() -> safeguard_bot::brain::ForgetTexts {
+    safeguard_bot::Brain::embedded()
+        .expect("the shipped content loads")
+        .forget_texts()
+        .clone()
 }

@@ -453,7 +453,7 @@ async fn forget_deletes_exactly_this_chats_recent_messages() {
     assert!(fake.deleted_in(group).is_empty(), "no group");
     assert!(fake.deleted().iter().all(|(_, id)| *id != elsewhere_id));
     let note = fake.sent_to(chat).pop().expect("the note");
-    assert_eq!(note.text, forget::note_done());
+    assert_eq!(note.text, forget_texts().done);
 
     fake.push_update(u::button_press_on(
         chat,
@@ -478,4 +478,12 @@ async fn forget_deletes_exactly_this_chats_recent_messages() {
         commands.contains("\"forget\""),
         "/forget is in the menu: {commands}"
     );
+}
+
+/// The /forget texts, as messages.toml words them.
+fn forget_texts() -> safeguard_bot::brain::ForgetTexts {
+    safeguard_bot::Brain::embedded()
+        .expect("the shipped content loads")
+        .forget_texts()
+        .clone()
 }

@@ -145,7 +145,10 @@ pub fn menu(brain: &Brain) -> Vec<BotCommand> {
         .commands()
         .into_iter()
         .filter(|(name, _)| name != forget::COMMAND)
-        .chain([(forget::COMMAND.to_owned(), forget::DESCRIPTION.to_owned())])
+        .chain([(
+            forget::COMMAND.to_owned(),
+            brain.forget_texts().description.clone(),
+        )])
         .filter(|(name, description)| {
             let valid_name = (1..=32).contains(&name.len())
                 && name

@@ -20,12 +20,15 @@
 //! the bot's answers to other people, or need admin rights to delete anyone's messages) and
 //! says so; nothing is remembered for groups.
 //!
-//! These texts are the Telegram door's own, not the brain's: only Telegram can forget.
+//! Only Telegram can forget, so this is the Telegram door's; what it says (the notes, the
+//! button, the menu description) is in `responses/messages.toml` like every other word the bot
+//! says, rendered by the brain ([`crate::brain::ForgetTexts`]).
 
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 use teloxide::RequestError;
 
+use crate::brain::ForgetTexts;
 use crate::metrics::Metrics;
 use crate::telegram::send::{describe, retrying};
 use crate::telegram::TgBot;
@@ -33,49 +36,16 @@ use crate::telegram::TgBot;
 /// The command, without the slash.
 pub const COMMAND: &str = "forget";
 
-/// Its description in Telegram's command menu.
-pub const DESCRIPTION: &str = "Delete this conversation from this chat";
-
 /// Callback data of the button under the note: delete the message it is on.
 pub const NOTE_BUTTON_DATA: &str = "forget:note";
 
 /// The most ids one `deleteMessages` call takes (Telegram's limit).
 pub const DELETE_BATCH: usize = 100;
 
-/// How to delete the chat itself, on a phone or a computer.
-const DELETE_THE_CHAT: &str = "To leave no trace, delete the chat itself too: in your list of \
-chats, press and hold this chat (on an iPhone, swipe it left; on a computer, right-click it), \
-then choose Delete.";
-
-/// The note after every deletion went through.
-pub fn note_done() -> String {
-    format!(
-        "Done: I've deleted our messages in this chat from the last 48 hours, yours and mine.\n\n\
-         {DELETE_THE_CHAT}\n\n\
-         If anything is still here, you can delete it yourself: press and hold a message, then \
-         Delete. The button below deletes this message."
-    )
-}
-
-/// The note when Telegram refused or could not take some of the deletions.
-pub fn note_partial() -> String {
-    format!(
-        "I couldn't delete all of our messages in this chat just now. Please delete any that \
-         are still here yourself: press and hold a message, then Delete.\n\n\
-         {DELETE_THE_CHAT}\n\n\
-         The button below deletes this message."
-    )
-}
-
-/// The answer to `/forget` in a group.
-pub const IN_A_GROUP: &str = "/forget only works in a private chat with me, so that it never \
-deletes anyone else's messages. To remove your own messages here, press and hold each one, then \
-Delete.";
-
-/// The note's button: "Delete this message".
-pub fn note_keyboard() -> InlineKeyboardMarkup {
+/// The note's button, labelled from `messages.toml` (`forget_button`).
+pub fn note_keyboard(texts: &ForgetTexts) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new(vec![vec![InlineKeyboardButton::callback(
-        "Delete this message",
+        texts.button.clone(),
         NOTE_BUTTON_DATA,
     )]])
 }
@@ -132,13 +102,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_notes_fit_telegram_and_say_how_to_delete_the_chat() {
-        for note in [note_done(), note_partial(), IN_A_GROUP.to_owned()] {
-            assert!(note.chars().count() < 1_000, "{note}");
+    fn the_notes_come_from_messages_toml_and_say_how_to_delete_the_chat() {
+        let brain = crate::Brain::embedded().expect("the shipped content loads");
+        let texts = brain.forget_texts();
+        let messages = include_str!("../../responses/messages.toml");
+        for note in [&texts.done, &texts.partial, &texts.in_group] {
+            assert!(!note.is_empty());
+            assert!(note.chars().count() <= crate::check::SCREEN_LIMIT, "{note}");
             assert!(!note.contains("  "), "{note}");
+            // Word for word in messages.toml: each note's opening words are there.
+            let opening: String = note.chars().take(40).collect();
+            assert!(
+                messages.contains(&opening),
+                "{opening:?} is not in messages.toml"
+            );
         }
-        assert!(note_done().contains("delete the chat itself"));
-        assert!(note_partial().contains("delete the chat itself"));
+        assert!(texts.done.contains("delete the chat itself"));
+        assert!(texts.partial.contains("delete the chat itself"));
+        assert!(messages.contains(&texts.button) && messages.contains(&texts.description));
+        let keyboard = note_keyboard(texts);
+        assert_eq!(keyboard.inline_keyboard[0][0].text, texts.button);
         assert!(NOTE_BUTTON_DATA.len() <= 64);
         assert!(COMMAND.bytes().all(|b| b.is_ascii_lowercase()));
     }

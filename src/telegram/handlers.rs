@@ -224,19 +224,21 @@ async fn on_other_message(
 /// [`super::forget`].
 async fn on_forget(
     bot: TgBot,
+    brain: Arc<SharedBrain>,
     metrics: Metrics,
     recent: Arc<Recent>,
     msg: Message,
 ) -> HandlerResult {
     let started = Instant::now();
     metrics.update("forget");
+    let texts = brain.current().forget_texts().clone();
     if !msg.chat.is_private() {
         let sent = send_text(
             &bot,
             &metrics,
             msg.chat.id,
             Some(msg.id),
-            forget::IN_A_GROUP,
+            &texts.in_group,
             None,
         )
         .await;
@@ -245,17 +247,17 @@ async fn on_forget(
     let ids = recent.take(msg.chat.id.0, Instant::now());
     let deleted = forget::delete_all(&bot, &metrics, msg.chat.id, &ids).await;
     let note = if deleted.failed == 0 {
-        forget::note_done()
+        &texts.done
     } else {
-        forget::note_partial()
+        &texts.partial
     };
     let sent = send_text(
         &bot,
         &metrics,
         msg.chat.id,
         None,
-        &note,
-        Some(forget::note_keyboard()),
+        note,
+        Some(forget::note_keyboard(&texts)),
     )
     .await;
     if let Ok(note) = &sent {

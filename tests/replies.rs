@@ -1,0 +1,474 @@
+//! What the bot says when it matters most (issue 13): a frightened teenager whose nude is being
+//! shared, a parent who has just found images, someone confessing thoughts, a child being hurt,
+//! a professional. Each test sends a message through the brain Telegram uses and asserts what
+//! that person would read, in the order they would read it.
+
+mod common;
+
+use common::{brain, content, phone, web};
+use safeguard_bot::check::SCREEN_LIMIT;
+use safeguard_bot::{Input, Kind, Reply};
+
+fn ask(text: &str) -> Reply {
+    brain().respond(Input::Text(text))
+}
+
+fn topic(id: &str) -> String {
+    brain().respond(Input::Topic(id)).reply
+}
+
+/// Asserts `reply` is an answer of `intent` and that each of `needles` appears, in this order.
+fn says_in_order(reply: &Reply, intent: &str, needles: &[&str]) {
+    assert_eq!(
+        (reply.intent.as_str(), reply.kind),
+        (intent, Kind::Answer),
+        "{reply:#?}"
+    );
+    let mut from = 0;
+    for needle in needles {
+        let at = reply.reply[from..]
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} missing (or out of order) in:\n{}", reply.reply));
+        from += at + needle.len();
+    }
+}
+
+#[test]
+fn an_evidence_question_is_told_never_to_screenshot_first() {
+    for question in [
+        "should we keep the picture as proof",
+        "is it alright to screenshot the page so the police believe me",
+        "must i delete them",
+    ] {
+        let reply = ask(question);
+        says_in_order(
+            &reply,
+            "report_image",
+            &[
+                "don't screenshot, save, download",
+                "not even to the police",
+                &web("iwf"),
+                "Delete nothing",
+            ],
+        );
+        assert!(
+            reply.reply.starts_with("No: don't screenshot"),
+            "{}",
+            reply.reply
+        );
+    }
+}
+
+#[test]
+fn an_evidence_question_about_a_nude_someone_sent_asks_who_sent_it_before_any_deleting() {
+    let reply = ask("my mate sent me a nude of a girl, should i send it to a teacher so they know");
+    says_in_order(
+        &reply,
+        "received_image",
+        &[
+            "Don't screenshot",
+            "not even to the police or a teacher",
+            "If an adult sent it",
+            "don't delete anything",
+            "don't keep it or send it on",
+        ],
+    );
+}
+
+#[test]
+fn sextortion_is_answered_as_blackmail_don_t_pay_first() {
+    let reply = ask("this account says it will post my nudes unless i pay it 50 quid");
+    says_in_order(
+        &reply,
+        "sent_image",
+        &[
+            "blackmail",
+            "not your fault",
+            "Don't pay",
+            "don't send anything more",
+            "block",
+            "don't delete anything",
+            &web("ceop"),
+            &phone("police_101"),
+            &web("report_remove"),
+            &phone("childline"),
+        ],
+    );
+}
+
+#[test]
+fn a_parent_of_a_blackmailed_child_gets_the_parent_s_version() {
+    let reply = ask("my son is being sextorted by someone on instagram");
+    says_in_order(
+        &reply,
+        "sent_image",
+        &["not your child's fault", "not to pay", &phone("nspcc")],
+    );
+}
+
+#[test]
+fn sent_image_says_not_your_fault_and_is_honest_about_removal() {
+    let reply = topic("sent_image");
+    for needle in [
+        "not your fault",
+        "not in trouble for asking for help",
+        "can't remove copies saved on someone's phone",
+        "WhatsApp or Snapchat",
+        &phone("meic"),
+    ] {
+        assert!(reply.contains(needle), "{needle:?} missing:\n{reply}");
+    }
+}
+
+#[test]
+fn will_i_get_arrested_gets_outcome_21_unlikely_but_could() {
+    let reply = ask("my nudes got posted on a group chat, could i go to prison");
+    says_in_order(
+        &reply,
+        "sent_image",
+        &[
+            "not in trouble for asking for help",
+            "Outcome 21",
+            "unlikely",
+            "could",
+        ],
+    );
+}
+
+#[test]
+fn no_reply_promises_or_threatens_a_record() {
+    let mut texts: Vec<String> = brain()
+        .intent_ids()
+        .flat_map(|id| brain().replies_of(id).into_iter().map(|(_, t)| t))
+        .collect();
+    texts.push(brain().respond(Input::Media).reply);
+    for text in &texts {
+        let lower = text.to_lowercase();
+        for forbidden in [
+            "won't get a record",
+            "will not get a record",
+            "won't get a criminal record",
+            "you will get a criminal record",
+            "you will get a record",
+            "never get a record",
+        ] {
+            assert!(!lower.contains(forbidden), "{forbidden:?} in:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn received_image_never_says_delete_before_asking_who_sent_it() {
+    let reply = topic("received_image");
+    let who = reply.find("who sent it").expect("asks who sent it");
+    assert!(!reply[..who].to_lowercase().contains("delete"), "{reply}");
+    assert!(!reply.contains("Then delete it"), "{reply}");
+    assert!(
+        reply.contains("not even to a friend or an adult to help"),
+        "{reply}"
+    );
+}
+
+#[test]
+fn a_parent_who_found_images_gets_the_immediate_steps_first() {
+    let reply = ask("i have just seen naked pictures on my daughters phone");
+    says_in_order(
+        &reply,
+        "parent_advice",
+        &[
+            "Stay calm",
+            "don't delete them before getting advice",
+            "adult was involved",
+            &web("ceop"),
+            &web("report_remove"),
+            &phone("nspcc"),
+        ],
+    );
+    assert!(!reply.reply.contains("NSPCC research"), "{}", reply.reply);
+}
+
+#[test]
+fn prevention_opens_without_judgement_and_gives_stop_it_now_s_real_terms() {
+    for message in [
+        "i look at images of children and i dont know how to stop",
+        "i think im sexually attracted to young girls",
+    ] {
+        let reply = ask(message);
+        says_in_order(
+            &reply,
+            "prevention",
+            &[
+                "It's good that you're asking for help",
+                &phone("stop_it_now"),
+                "You don't have to give your name",
+                "they pass it on",
+                "is a crime",
+                &phone("police_999"),
+            ],
+        );
+        assert!(
+            !reply.reply.contains("Thank you for acting"),
+            "{}",
+            reply.reply
+        );
+    }
+}
+
+#[test]
+fn every_reply_about_an_image_says_not_to_save_screenshot_or_share_it() {
+    for id in [
+        "report_image",
+        "report_grooming",
+        "report_anonymous",
+        "received_image",
+    ] {
+        let reply = topic(id).to_lowercase();
+        assert!(reply.contains("screenshot"), "{id}:\n{reply}");
+    }
+}
+
+#[test]
+fn report_image_tells_a_web_page_from_files_on_a_device() {
+    let reply = topic("report_image");
+    says_in_order(
+        &Reply {
+            intent: "report_image".into(),
+            reply: reply.clone(),
+            buttons: Vec::new(),
+            kind: Kind::Answer,
+            confidence: 1.0,
+            candidates: Vec::new(),
+        },
+        "report_image",
+        &[
+            "web page",
+            &web("iwf"),
+            "device",
+            &phone("police_101"),
+            "Don't open, copy",
+        ],
+    );
+}
+
+#[test]
+fn a_child_disclosing_abuse_gets_a_reply_written_for_a_child() {
+    for message in [
+        "my step dad hurts me when mum is out",
+        "my mums partner keeps coming into my room",
+        "my grandad touches me and i dont like it",
+    ] {
+        let reply = ask(message);
+        assert_eq!(reply.kind, Kind::Answer, "{message}: {reply:#?}");
+        assert!(
+            ["report_concern", "emergency"].contains(&reply.intent.as_str()),
+            "{message}: {}",
+            reply.intent
+        );
+        for needle in [
+            "not your fault",
+            &phone("childline"),
+            &phone("police_999"),
+            &phone("meic"),
+        ] {
+            assert!(
+                reply.reply.contains(needle),
+                "{message}: {needle:?} missing:\n{}",
+                reply.reply
+            );
+        }
+        assert!(
+            !reply.reply.contains("Thank you for speaking up"),
+            "{}",
+            reply.reply
+        );
+    }
+}
+
+#[test]
+fn a_child_with_him_in_the_room_now_gets_999_first() {
+    let reply = ask("he is in my room right now and im so scared");
+    assert_eq!(reply.intent, "emergency");
+    assert!(
+        reply.reply.starts_with(&common::danger_line()),
+        "{}",
+        reply.reply
+    );
+    assert!(reply.reply.contains("not your fault"), "{}", reply.reply);
+}
+
+#[test]
+fn meic_stands_beside_childline_for_young_people() {
+    for id in [
+        "sent_image",
+        "received_image",
+        "sexting_risks",
+        "report_grooming",
+        "victim_support",
+    ] {
+        let reply = topic(id);
+        assert!(reply.contains(&phone("childline")), "{id}: {reply}");
+        assert!(reply.contains(&phone("meic")), "{id}: {reply}");
+    }
+    let reply = ask("im 13 and live in wrexham, who should i talk to");
+    says_in_order(&reply, "contacts", &[&phone("childline"), &phone("meic")]);
+}
+
+#[test]
+fn an_adult_whose_own_image_is_shared_gets_adult_services_only() {
+    let reply = ask("i'm 34 and my ex husband is sharing nude photos of me");
+    says_in_order(
+        &reply,
+        "sent_image",
+        &[
+            "18 or over",
+            &phone("revenge_porn"),
+            &web("stopncii"),
+            "under 18 in the image",
+        ],
+    );
+    let links: Vec<String> = reply
+        .buttons
+        .iter()
+        .filter_map(|b| match b {
+            safeguard_bot::Button::Link { url, .. } => Some(url.clone()),
+            safeguard_bot::Button::Topic { .. } => None,
+        })
+        .collect();
+    assert!(
+        links.iter().any(|u| u.contains(&web("stopncii"))),
+        "{links:?}"
+    );
+    assert!(
+        !links.iter().any(|u| u.contains("childline.org.uk")),
+        "an under-18 service offered to an adult: {links:?}"
+    );
+    // The adult services are never offered to an under-18.
+    let teen = ask("im 15 and my ex is sharing my nudes");
+    assert_eq!(teen.intent, "sent_image");
+    assert!(
+        !teen.reply.contains(&phone("revenge_porn")),
+        "{}",
+        teen.reply
+    );
+    assert!(!teen.reply.contains(&web("stopncii")), "{}", teen.reply);
+}
+
+#[test]
+fn figures_answer_the_part_asked_with_its_source_not_the_whole_table() {
+    let gwent = ask("how many crimes did gwent record in 2015");
+    assert_eq!(gwent.intent, "figures");
+    assert_eq!(gwent.reply.matches("109").count(), 1, "{}", gwent.reply);
+    assert!(
+        !gwent.reply.contains("480"),
+        "the table again:\n{}",
+        gwent.reply
+    );
+    assert!(
+        gwent.reply.contains("Freedom of Information"),
+        "{}",
+        gwent.reply
+    );
+
+    let lowest = ask("is gwent police the lowest");
+    says_in_order(&lowest, "figures", &["109", "2015 only", "can't say"]);
+
+    let percent = ask("by how much in percent did it go up");
+    says_in_order(
+        &percent,
+        "figures",
+        &[
+            "about 267%",
+            "includes Gwent",
+            "629",
+            "about 213%",
+            "no figure for 2014",
+        ],
+    );
+
+    let powys = ask("what were the dyfed powys numbers in 2015");
+    says_in_order(
+        &powys,
+        "figures",
+        &["412", "2013–2015", "no figure for 2015 alone"],
+    );
+}
+
+#[test]
+fn the_rise_says_2015_includes_gwent_and_2013_does_not() {
+    for text in [topic("figures"), ask("did offences go up").reply] {
+        assert!(text.contains("includes Gwent"), "{text}");
+    }
+}
+
+#[test]
+fn sexting_risks_says_a_record_could_follow_not_that_it_will() {
+    let reply = topic("sexting_risks");
+    assert!(reply.contains("could lead to a criminal record"), "{reply}");
+    assert!(!reply.contains("and a criminal record if"), "{reply}");
+}
+
+#[test]
+fn every_reply_fits_one_phone_screen() {
+    let mut longest = (0, String::new());
+    for id in brain().intent_ids() {
+        for (answers, text) in brain().replies_of(id) {
+            let chars = text.chars().count();
+            if id == "contacts" && answers.is_empty() {
+                continue; // the whole list, asked for
+            }
+            assert!(
+                chars <= SCREEN_LIMIT,
+                "{id} {answers:?}: {chars} characters:\n{text}"
+            );
+            if chars > longest.0 {
+                longest = (chars, format!("{id} {answers:?}"));
+            }
+        }
+    }
+    assert!(
+        longest.0 > SCREEN_LIMIT / 2,
+        "the walk saw no real reply: {longest:?}"
+    );
+    let media = brain().respond(Input::Media).reply;
+    assert!(media.chars().count() <= SCREEN_LIMIT, "{media}");
+}
+
+#[test]
+fn every_phone_number_given_comes_from_the_contacts_table() {
+    let numbers = regex::Regex::new(r"\b0\d{2,4} ?\d{3,4} ?\d{3,4}\b").expect("pattern");
+    let known: Vec<String> = content()
+        .contacts
+        .iter()
+        .filter_map(|c| c.phone.clone())
+        .collect();
+    for id in brain().intent_ids() {
+        for (_, text) in brain().replies_of(id) {
+            for n in numbers.find_iter(&text) {
+                assert!(
+                    known.iter().any(|k| k == n.as_str()),
+                    "{id}: {} is not a contact",
+                    n.as_str()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_forget_notes_are_read_from_messages_toml() {
+    let dir = common::copy_responses();
+    let messages = common::read(dir.path(), "messages.toml");
+    let edited = messages.replace("Done: I've deleted our messages", "Deleted: our messages");
+    assert_ne!(edited, messages, "messages.toml holds the /forget note");
+    common::write(dir.path(), "messages.toml", &edited);
+    let brain = safeguard_bot::Brain::load(Some(dir.path())).expect("the edited folder loads");
+    assert!(
+        brain
+            .forget_texts()
+            .done
+            .starts_with("Deleted: our messages"),
+        "{}",
+        brain.forget_texts().done
+    );
+    assert!(!include_str!("../src/telegram/forget.rs").contains("deleted our messages"));
+}
