@@ -105,6 +105,8 @@ pub struct Policy {
     pub danger: f32,
     /// The danger threshold when the patterns are sure of another topic.
     pub danger_over_patterns: f32,
+    /// Danger is also answered when the model's danger topic (`emergency`) is this likely.
+    pub danger_topic: f32,
     /// The model overrules a sure pattern answer when its own top topic is this likely.
     pub overrule: f32,
     /// The model answers on its own when its top topic is this likely (measured by 5-fold
@@ -123,6 +125,7 @@ pub struct Policy {
 pub const POLICY: Policy = Policy {
     danger: 0.25,
     danger_over_patterns: 0.5,
+    danger_topic: 0.5,
     overrule: 0.5,
     answer: 0.5,
     margin: 2.0,
@@ -497,7 +500,21 @@ impl Brain {
         } else {
             policy.danger
         };
-        if pattern_danger || danger_p >= danger_threshold {
+        // The model's own danger topic is a second signal beside its danger output: the two
+        // are trained differently and miss different messages.
+        let danger_topic = (0..self.topics.len())
+            .filter(|&i| self.topics[i].danger)
+            .map(|i| model[i])
+            .fold(0.0f32, f32::max);
+        let danger_topic_threshold = if danger_negated {
+            f32::INFINITY
+        } else {
+            policy.danger_topic
+        };
+        if pattern_danger
+            || danger_p >= danger_threshold
+            || danger_topic >= danger_topic_threshold
+        {
             let danger = if pattern_danger {
                 pattern_top
             } else {
