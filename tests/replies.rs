@@ -472,3 +472,65 @@ fn the_forget_notes_are_read_from_messages_toml() {
     );
     assert!(!include_str!("../src/telegram/forget.rs").contains("deleted our messages"));
 }
+
+/// The links a reply shows as buttons.
+fn link_urls(reply: &Reply) -> Vec<String> {
+    reply
+        .buttons
+        .iter()
+        .filter_map(|b| match b {
+            safeguard_bot::Button::Link { url, .. } => Some(url.clone()),
+            safeguard_bot::Button::Topic { .. } => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_parent_who_gives_their_own_age_gets_the_parent_s_answer_not_adult_services() {
+    for message in [
+        "i am 45 and my daughter's nudes are being shared",
+        "im 38 and my son's pictures are going round his school",
+        "i'm 52, someone is threatening to post my daughter's nudes unless she pays",
+    ] {
+        let reply = ask(message);
+        assert_eq!(reply.intent, "sent_image", "{message}: {reply:#?}");
+        for adult_only in [phone("revenge_porn"), web("revenge_porn"), web("stopncii")] {
+            assert!(
+                !reply.reply.contains(&adult_only),
+                "{message}: an adult-only service for a child's image:\n{}",
+                reply.reply
+            );
+        }
+        assert!(
+            reply.reply.contains("your child"),
+            "{message}: not the parent's answer:\n{}",
+            reply.reply
+        );
+        let links = link_urls(&reply);
+        assert!(
+            !links
+                .iter()
+                .any(|u| u.contains("revengeporn") || u.contains("stopncii")),
+            "{message}: {links:?}"
+        );
+        assert!(
+            links.iter().any(|u| u.contains("ceop.police.uk")),
+            "{message}: {links:?}"
+        );
+        assert!(
+            links.iter().any(|u| u.contains("nspcc.org.uk")),
+            "{message}: {links:?}"
+        );
+    }
+    let reply = ask("i am 45 and my daughter's nudes are being shared");
+    says_in_order(
+        &reply,
+        "sent_image",
+        &[
+            "For you as a parent",
+            &web("ceop"),
+            &web("report_remove"),
+            &phone("nspcc"),
+        ],
+    );
+}
