@@ -534,3 +534,30 @@ fn a_parent_who_gives_their_own_age_gets_the_parent_s_answer_not_adult_services(
         ],
     );
 }
+
+#[test]
+fn the_adult_services_say_report_remove_only_if_still_under_18() {
+    for (message, id) in [
+        ("what is the revenge porn helpline number", "revenge_porn"),
+        ("stopncii website", "stopncii"),
+    ] {
+        let reply = ask(message);
+        says_in_order(
+            &reply,
+            "contacts",
+            &[
+                &web(id),
+                "Under 18 in the image",
+                &phone("police_101"),
+                &web("ceop"),
+                &web("report_remove"),
+                "if you're still under 18",
+            ],
+        );
+        assert!(
+            !reply.reply.contains("For an image of someone under 18: Report Remove"),
+            "{}",
+            reply.reply
+        );
+    }
+}
