@@ -549,9 +549,8 @@ fn the_adult_services_say_report_remove_only_if_still_under_18() {
                 &web(id),
                 "Under 18 in the image",
                 &phone("police_101"),
-                &web("ceop"),
-                &web("report_remove"),
-                "if you're still under 18",
+                "CEOP",
+                "Report Remove if you're still under 18",
             ],
         );
         assert!(
