@@ -535,6 +535,40 @@ fn a_parent_who_gives_their_own_age_gets_the_parent_s_answer_not_adult_services(
     );
 }
 
+/// Every reply the bot can send: each intent's reply, with each answer and pair of answers, and
+/// the reply to media.
+fn every_reply() -> Vec<(String, String)> {
+    let mut texts: Vec<(String, String)> = brain()
+        .intent_ids()
+        .flat_map(|id| {
+            brain()
+                .replies_of(id)
+                .into_iter()
+                .map(move |(answers, t)| (format!("{id} {answers:?}"), t))
+        })
+        .collect();
+    texts.push(("media".into(), brain().respond(Input::Media).reply));
+    texts
+}
+
+#[test]
+fn report_remove_is_only_ever_offered_for_someone_under_18() {
+    // FACTS.md: Report Remove is for under-18s themselves; an adult whose image was taken at 16
+    // cannot use it. Each line that gives its address says who it is for.
+    let address = web("report_remove");
+    for (which, text) in every_reply() {
+        for line in text.lines().filter(|l| l.contains(&address)) {
+            let lower = line.to_lowercase();
+            assert!(
+                ["under 18", "under-18", "your child"]
+                    .iter()
+                    .any(|who| lower.contains(who)),
+                "{which}: Report Remove offered with no age:\n{line}"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_adult_services_say_report_remove_only_if_still_under_18() {
     for (message, id) in [
@@ -559,4 +593,65 @@ fn the_adult_services_say_report_remove_only_if_still_under_18() {
             reply.reply
         );
     }
+}
+
+#[test]
+fn report_remove_is_described_as_facts_md_does_and_no_more() {
+    // FACTS.md: images still come down from most sites; the IWF fingerprints them so sites can
+    // block re-uploads. Nothing promises that an image is gone from every site or can never
+    // come back.
+    for (which, text) in every_reply() {
+        let lower = text.to_lowercase();
+        for promise in [
+            "blocked from being uploaded again",
+            "blocked from re-upload",
+            "taken down from websites",
+            "gets it taken down",
+            "gets images taken down",
+        ] {
+            assert!(!lower.contains(promise), "{which}: {promise:?} in:\n{text}");
+        }
+        if lower.contains("re-upload") {
+            assert!(lower.contains("so sites can block"), "{which}:\n{text}");
+        }
+    }
+    says_in_order(
+        &ask("how does report remove work"),
+        "sent_image",
+        &[
+            "Under 18? Report Remove",
+            "taken down from most sites",
+            "the IWF fingerprints it so sites can block re-uploads",
+            &web("report_remove"),
+        ],
+    );
+}
+
+#[test]
+fn the_sextortion_answer_offers_report_remove_to_under_18s() {
+    let reply = ask("someone is blackmailing me with my nudes");
+    says_in_order(
+        &reply,
+        "sent_image",
+        &["Don't pay", "Under 18? Report Remove", &web("report_remove")],
+    );
+}
+
+#[test]
+fn the_law_answer_offers_report_remove_only_to_under_18s() {
+    let reply = ask("im 20 is sexting illegal");
+    says_in_order(
+        &reply,
+        "sexting_law",
+        &[
+            "under 18",
+            "Under 18 and a nude of you is out there? Report Remove",
+            &web("report_remove"),
+        ],
+    );
+    assert!(
+        !reply.reply.contains("A nude of you out there?"),
+        "{}",
+        reply.reply
+    );
 }
