@@ -211,6 +211,21 @@ fn prevention_opens_without_judgement_and_gives_stop_it_now_s_real_terms() {
             "{}",
             reply.reply
         );
+        // FACTS.md supports only that callers need not give their name, and what is passed on
+        // if they do: nothing about confidence or confidentiality.
+        let lower = reply.reply.to_lowercase();
+        for overstated in ["in confidence", "confidential"] {
+            assert!(!lower.contains(overstated), "{overstated:?} in:\n{}", reply.reply);
+        }
+        says_in_order(
+            &reply,
+            "prevention",
+            &[
+                "You don't have to give your name or anything that identifies you",
+                "If you do, and say a child has been or may be abused, someone else is at risk, or \
+                 a crime was committed, they pass it on",
+            ],
+        );
     }
 }
 
