@@ -39,23 +39,26 @@ fn an_evidence_question_is_told_never_to_screenshot_first() {
         "should we keep the picture as proof",
         "is it alright to screenshot the page so the police believe me",
         "must i delete them",
+        "should we delete it",
     ] {
         let reply = ask(question);
         says_in_order(
             &reply,
             "report_image",
             &[
-                "don't screenshot, save, download",
+                "Don't screenshot, save, download",
                 "not even to the police",
                 &web("iwf"),
                 "Delete nothing",
             ],
         );
+        // No bare "No:" first: to "should we delete it" it would read as "don't delete".
         assert!(
-            reply.reply.starts_with("No: don't screenshot"),
+            reply.reply.starts_with("Don't screenshot, save, download"),
             "{}",
             reply.reply
         );
+        assert!(!reply.reply.starts_with("No"), "{}", reply.reply);
     }
 }
 
