@@ -710,3 +710,17 @@ fn the_law_answer_offers_report_remove_only_to_under_18s() {
         reply.reply
     );
 }
+
+#[test]
+fn the_forget_notes_promise_only_what_deleting_the_chat_does() {
+    // Nobody can promise "no trace" (Telegram's servers, other devices, notifications): the
+    // notes say what deleting the chat does, on this phone.
+    let texts = brain().forget_texts();
+    for note in [&texts.done, &texts.partial] {
+        assert!(!note.to_lowercase().contains("no trace"), "{note}");
+        assert!(
+            note.contains("To remove the conversation from this phone, delete the chat itself too"),
+            "{note}"
+        );
+    }
+}
