@@ -218,7 +218,11 @@ fn prevention_opens_without_judgement_and_gives_stop_it_now_s_real_terms() {
         // if they do: nothing about confidence or confidentiality.
         let lower = reply.reply.to_lowercase();
         for overstated in ["in confidence", "confidential"] {
-            assert!(!lower.contains(overstated), "{overstated:?} in:\n{}", reply.reply);
+            assert!(
+                !lower.contains(overstated),
+                "{overstated:?} in:\n{}",
+                reply.reply
+            );
         }
         says_in_order(
             &reply,
@@ -435,7 +439,10 @@ fn that_2015_includes_gwent_is_worked_out_from_the_force_figures_and_the_sum_hol
     // FACTS.md does not say in words that the 2015 total includes Gwent. It follows because
     // the forces' figures, Gwent's 2015 only figure among them, add up to the 2013-2015 total.
     assert_eq!(
-        figure("south_wales") + figure("dyfed_powys") + figure("north_wales") + figure("gwent_2015"),
+        figure("south_wales")
+            + figure("dyfed_powys")
+            + figure("north_wales")
+            + figure("gwent_2015"),
         figure("wales_total")
     );
     assert_eq!(
@@ -643,7 +650,9 @@ fn the_adult_services_say_report_remove_only_if_still_under_18() {
             ],
         );
         assert!(
-            !reply.reply.contains("For an image of someone under 18: Report Remove"),
+            !reply
+                .reply
+                .contains("For an image of someone under 18: Report Remove"),
             "{}",
             reply.reply
         );
@@ -688,7 +697,11 @@ fn the_sextortion_answer_offers_report_remove_to_under_18s() {
     says_in_order(
         &reply,
         "sent_image",
-        &["Don't pay", "Under 18? Report Remove", &web("report_remove")],
+        &[
+            "Don't pay",
+            "Under 18? Report Remove",
+            &web("report_remove"),
+        ],
     );
 }
 
@@ -723,4 +736,34 @@ fn the_forget_notes_promise_only_what_deleting_the_chat_does() {
             "{note}"
         );
     }
+}
+
+#[test]
+fn someone_owning_up_to_their_own_viewing_reaches_prevention_not_report_it() {
+    // Not examples in intents.toml: wording the table was not written from.
+    for message in [
+        "i looked at child abuse images and want to stop",
+        "i have been watching child abuse videos and i want to stop",
+        "ive looked at indecent images of kids and i need to stop",
+    ] {
+        let reply = ask(message);
+        says_in_order(
+            &reply,
+            "prevention",
+            &[
+                "It's good that you're asking for help",
+                &phone("stop_it_now"),
+            ],
+        );
+        assert!(
+            !reply.reply.contains("You're right to report it"),
+            "{message}:\n{}",
+            reply.reply
+        );
+    }
+    // Reporting what someone found still reaches report_image.
+    assert_eq!(
+        ask("i looked at child abuse images and want to report them").intent,
+        "report_image"
+    );
 }
