@@ -39,23 +39,26 @@ fn an_evidence_question_is_told_never_to_screenshot_first() {
         "should we keep the picture as proof",
         "is it alright to screenshot the page so the police believe me",
         "must i delete them",
+        "should we delete it",
     ] {
         let reply = ask(question);
         says_in_order(
             &reply,
             "report_image",
             &[
-                "don't screenshot, save, download",
+                "Don't screenshot, save, download",
                 "not even to the police",
                 &web("iwf"),
                 "Delete nothing",
             ],
         );
+        // No bare "No:" first: to "should we delete it" it would read as "don't delete".
         assert!(
-            reply.reply.starts_with("No: don't screenshot"),
+            reply.reply.starts_with("Don't screenshot, save, download"),
             "{}",
             reply.reply
         );
+        assert!(!reply.reply.starts_with("No"), "{}", reply.reply);
     }
 }
 
@@ -210,6 +213,25 @@ fn prevention_opens_without_judgement_and_gives_stop_it_now_s_real_terms() {
             !reply.reply.contains("Thank you for acting"),
             "{}",
             reply.reply
+        );
+        // FACTS.md supports only that callers need not give their name, and what is passed on
+        // if they do: nothing about confidence or confidentiality.
+        let lower = reply.reply.to_lowercase();
+        for overstated in ["in confidence", "confidential"] {
+            assert!(
+                !lower.contains(overstated),
+                "{overstated:?} in:\n{}",
+                reply.reply
+            );
+        }
+        says_in_order(
+            &reply,
+            "prevention",
+            &[
+                "You don't have to give your name or anything that identifies you",
+                "If you do, and say a child has been or may be abused, someone else is at risk, or \
+                 a crime was committed, they pass it on",
+            ],
         );
     }
 }
@@ -378,6 +400,7 @@ fn figures_answer_the_part_asked_with_its_source_not_the_whole_table() {
         "figures",
         &[
             "about 267%",
+            "add up to",
             "includes Gwent",
             "629",
             "about 213%",
@@ -396,7 +419,46 @@ fn figures_answer_the_part_asked_with_its_source_not_the_whole_table() {
 #[test]
 fn the_rise_says_2015_includes_gwent_and_2013_does_not() {
     for text in [topic("figures"), ask("did offences go up").reply] {
-        assert!(text.contains("includes Gwent"), "{text}");
+        let sum = text.find("add up to").expect("the sum is shown");
+        assert!(text[sum..].contains("includes Gwent"), "{text}");
+    }
+}
+
+/// A figure's value as a number ("1,321" is 1321).
+fn figure(id: &str) -> u32 {
+    let f = content()
+        .figures
+        .iter()
+        .find(|f| f.id.value == id)
+        .unwrap_or_else(|| panic!("no figure {id}"));
+    f.value.replace(',', "").parse().expect("a number")
+}
+
+#[test]
+fn that_2015_includes_gwent_is_worked_out_from_the_force_figures_and_the_sum_holds() {
+    // FACTS.md does not say in words that the 2015 total includes Gwent. It follows because
+    // the forces' figures, Gwent's 2015 only figure among them, add up to the 2013-2015 total.
+    assert_eq!(
+        figure("south_wales")
+            + figure("dyfed_powys")
+            + figure("north_wales")
+            + figure("gwent_2015"),
+        figure("wales_total")
+    );
+    assert_eq!(
+        figure("wales_2015") - figure("gwent_2015"),
+        figure("wales_2015_without_gwent")
+    );
+    for (which, text) in every_reply() {
+        for bare in ["total includes Gwent", "Gwent's 109 included"] {
+            assert!(!text.contains(bare), "{which}: stated as fact:\n{text}");
+        }
+        if let Some(at) = text.find("includes Gwent") {
+            assert!(
+                text[..at].contains("add up to"),
+                "{which}: 'includes Gwent' without the sum it comes from:\n{text}"
+            );
+        }
     }
 }
 
@@ -471,4 +533,237 @@ fn the_forget_notes_are_read_from_messages_toml() {
         brain.forget_texts().done
     );
     assert!(!include_str!("../src/telegram/forget.rs").contains("deleted our messages"));
+}
+
+/// The links a reply shows as buttons.
+fn link_urls(reply: &Reply) -> Vec<String> {
+    reply
+        .buttons
+        .iter()
+        .filter_map(|b| match b {
+            safeguard_bot::Button::Link { url, .. } => Some(url.clone()),
+            safeguard_bot::Button::Topic { .. } => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_parent_who_gives_their_own_age_gets_the_parent_s_answer_not_adult_services() {
+    for message in [
+        "i am 45 and my daughter's nudes are being shared",
+        "im 38 and my son's pictures are going round his school",
+        "i'm 52, someone is threatening to post my daughter's nudes unless she pays",
+    ] {
+        let reply = ask(message);
+        assert_eq!(reply.intent, "sent_image", "{message}: {reply:#?}");
+        for adult_only in [phone("revenge_porn"), web("revenge_porn"), web("stopncii")] {
+            assert!(
+                !reply.reply.contains(&adult_only),
+                "{message}: an adult-only service for a child's image:\n{}",
+                reply.reply
+            );
+        }
+        assert!(
+            reply.reply.contains("your child"),
+            "{message}: not the parent's answer:\n{}",
+            reply.reply
+        );
+        let links = link_urls(&reply);
+        assert!(
+            !links
+                .iter()
+                .any(|u| u.contains("revengeporn") || u.contains("stopncii")),
+            "{message}: {links:?}"
+        );
+        assert!(
+            links.iter().any(|u| u.contains("ceop.police.uk")),
+            "{message}: {links:?}"
+        );
+        assert!(
+            links.iter().any(|u| u.contains("nspcc.org.uk")),
+            "{message}: {links:?}"
+        );
+    }
+    let reply = ask("i am 45 and my daughter's nudes are being shared");
+    says_in_order(
+        &reply,
+        "sent_image",
+        &[
+            "For you as a parent",
+            &web("ceop"),
+            &web("report_remove"),
+            &phone("nspcc"),
+        ],
+    );
+}
+
+/// Every reply the bot can send: each intent's reply, with each answer and pair of answers, and
+/// the reply to media.
+fn every_reply() -> Vec<(String, String)> {
+    let mut texts: Vec<(String, String)> = brain()
+        .intent_ids()
+        .flat_map(|id| {
+            brain()
+                .replies_of(id)
+                .into_iter()
+                .map(move |(answers, t)| (format!("{id} {answers:?}"), t))
+        })
+        .collect();
+    texts.push(("media".into(), brain().respond(Input::Media).reply));
+    texts
+}
+
+#[test]
+fn report_remove_is_only_ever_offered_for_someone_under_18() {
+    // FACTS.md: Report Remove is for under-18s themselves; an adult whose image was taken at 16
+    // cannot use it. Each line that gives its address says who it is for.
+    let address = web("report_remove");
+    for (which, text) in every_reply() {
+        for line in text.lines().filter(|l| l.contains(&address)) {
+            let lower = line.to_lowercase();
+            assert!(
+                ["under 18", "under-18", "your child"]
+                    .iter()
+                    .any(|who| lower.contains(who)),
+                "{which}: Report Remove offered with no age:\n{line}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_adult_services_say_report_remove_only_if_still_under_18() {
+    for (message, id) in [
+        ("what is the revenge porn helpline number", "revenge_porn"),
+        ("stopncii website", "stopncii"),
+    ] {
+        let reply = ask(message);
+        says_in_order(
+            &reply,
+            "contacts",
+            &[
+                &web(id),
+                "Under 18 in the image",
+                &phone("police_101"),
+                "CEOP",
+                "Report Remove if you're still under 18",
+            ],
+        );
+        assert!(
+            !reply
+                .reply
+                .contains("For an image of someone under 18: Report Remove"),
+            "{}",
+            reply.reply
+        );
+    }
+}
+
+#[test]
+fn report_remove_is_described_as_facts_md_does_and_no_more() {
+    // FACTS.md: images still come down from most sites; the IWF fingerprints them so sites can
+    // block re-uploads. Nothing promises that an image is gone from every site or can never
+    // come back.
+    for (which, text) in every_reply() {
+        let lower = text.to_lowercase();
+        for promise in [
+            "blocked from being uploaded again",
+            "blocked from re-upload",
+            "taken down from websites",
+            "gets it taken down",
+            "gets images taken down",
+        ] {
+            assert!(!lower.contains(promise), "{which}: {promise:?} in:\n{text}");
+        }
+        if lower.contains("re-upload") {
+            assert!(lower.contains("so sites can block"), "{which}:\n{text}");
+        }
+    }
+    says_in_order(
+        &ask("how does report remove work"),
+        "sent_image",
+        &[
+            "Under 18? Report Remove",
+            "taken down from most sites",
+            "the IWF fingerprints it so sites can block re-uploads",
+            &web("report_remove"),
+        ],
+    );
+}
+
+#[test]
+fn the_sextortion_answer_offers_report_remove_to_under_18s() {
+    let reply = ask("someone is blackmailing me with my nudes");
+    says_in_order(
+        &reply,
+        "sent_image",
+        &[
+            "Don't pay",
+            "Under 18? Report Remove",
+            &web("report_remove"),
+        ],
+    );
+}
+
+#[test]
+fn the_law_answer_offers_report_remove_only_to_under_18s() {
+    let reply = ask("im 20 is sexting illegal");
+    says_in_order(
+        &reply,
+        "sexting_law",
+        &[
+            "under 18",
+            "Under 18 and a nude of you is out there? Report Remove",
+            &web("report_remove"),
+        ],
+    );
+    assert!(
+        !reply.reply.contains("A nude of you out there?"),
+        "{}",
+        reply.reply
+    );
+}
+
+#[test]
+fn the_forget_notes_promise_only_what_deleting_the_chat_does() {
+    // Nobody can promise "no trace" (Telegram's servers, other devices, notifications): the
+    // notes say what deleting the chat does, on this phone.
+    let texts = brain().forget_texts();
+    for note in [&texts.done, &texts.partial] {
+        assert!(!note.to_lowercase().contains("no trace"), "{note}");
+        assert!(
+            note.contains("To remove the conversation from this phone, delete the chat itself too"),
+            "{note}"
+        );
+    }
+}
+
+#[test]
+fn someone_owning_up_to_their_own_viewing_reaches_prevention_not_report_it() {
+    // Not examples in intents.toml: wording the table was not written from.
+    for message in [
+        "i looked at child abuse images and want to stop",
+        "i have been watching child abuse videos and i want to stop",
+        "ive looked at indecent images of kids and i need to stop",
+    ] {
+        let reply = ask(message);
+        says_in_order(
+            &reply,
+            "prevention",
+            &[
+                "It's good that you're asking for help",
+                &phone("stop_it_now"),
+            ],
+        );
+        assert!(
+            !reply.reply.contains("You're right to report it"),
+            "{message}:\n{}",
+            reply.reply
+        );
+    }
+    // Reporting what someone found still reaches report_image.
+    assert_eq!(
+        ask("i looked at child abuse images and want to report them").intent,
+        "report_image"
+    );
 }
