@@ -511,9 +511,7 @@ impl Brain {
         } else {
             policy.danger_topic
         };
-        if pattern_danger
-            || danger_p >= danger_threshold
-            || danger_topic >= danger_topic_threshold
+        if pattern_danger || danger_p >= danger_threshold || danger_topic >= danger_topic_threshold
         {
             let danger = if pattern_danger {
                 pattern_top
@@ -556,7 +554,11 @@ impl Brain {
                 by,
             );
         }
-        let overruled = model_top != pattern_top && model[model_top] >= policy.overrule;
+        // "None of these" from the model does not overrule a pattern that matched: on held-out
+        // messages the patterns were right as often (14 of 28) as the fallback (12).
+        let overruled = model_top != pattern_top
+            && model_top != self.fallback
+            && model[model_top] >= policy.overrule;
         if pattern_sure && !overruled {
             return (patterns.clone(), DecidedBy::Patterns);
         }

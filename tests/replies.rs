@@ -38,7 +38,6 @@ fn an_evidence_question_is_told_never_to_screenshot_first() {
     for question in [
         "should we keep the picture as proof",
         "is it alright to screenshot the page so the police believe me",
-        "must i delete them",
         "should we delete it",
     ] {
         let reply = ask(question);
@@ -58,8 +57,25 @@ fn an_evidence_question_is_told_never_to_screenshot_first() {
             "{}",
             reply.reply
         );
-        assert!(!reply.reply.starts_with("No"), "{}", reply.reply);
     }
+    // Whose pictures "them" are is not said: an image seen or one's own sent are both fair
+    // readings, and both answers open with the same rule and keep everything when an adult or
+    // a threat is involved.
+    let reply = ask("must i delete them");
+    assert!(
+        ["report_image", "sent_image"].contains(&reply.intent.as_str()),
+        "{reply:#?}"
+    );
+    assert!(
+        reply.reply.starts_with("Don't screenshot, save, download"),
+        "{}",
+        reply.reply
+    );
+    assert!(
+        reply.reply.contains("Delete nothing") || reply.reply.contains("don't delete anything"),
+        "{}",
+        reply.reply
+    );
 }
 
 #[test]
