@@ -118,8 +118,30 @@ fn by_table_size(c: &mut Criterion) {
     group.finish();
 }
 
+/// The learned model alone (features, lookups, softmax and the danger output) on a message as
+/// the brain hears it: the part of `understand` that the model adds to the patterns.
+fn learned_model(c: &mut Criterion) {
+    let sources = safeguard_bot::content::Sources::embedded();
+    let content = safeguard_bot::content::Content::parse(&sources).expect("content parses");
+    let lexicon = Lexicon::from_content(&content);
+    let model = safeguard_bot::brain::read_model(&sources)
+        .expect("model reads")
+        .expect("a model is shipped");
+    let mut out = Vec::new();
+    let mut group = c.benchmark_group("learned_model");
+    group.throughput(Throughput::Elements(1));
+    for (name, text) in [("short_2B", SHORT), ("typical_52B", TYPICAL)] {
+        let heard = lexicon.rewrite(&fold(text)).into_owned();
+        group.bench_function(name, |b| {
+            b.iter(|| model.probabilities(black_box(&heard), &lexicon, &mut out))
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
+    learned_model,
     fold_and_match,
     naive_vs_one_pass,
     by_length,

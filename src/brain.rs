@@ -478,133 +478,134 @@ impl Brain {
         model: &[f32],
         danger_p: f32,
     ) -> (Opinion, DecidedBy) {
-        if model.is_empty() {
+        if model.len() != self.topics.len() {
             return (patterns.clone(), DecidedBy::Patterns);
         }
-        let policy = &POLICY;
-        let pattern_top = patterns.ranked[0];
-        let pattern_sure = patterns.kind == Kind::Answer;
-        let pattern_danger = pattern_sure && self.topics[pattern_top].danger;
         // The model's topics, best first.
         let mut by_model: Vec<usize> = (0..self.topics.len()).collect();
         by_model.sort_by(|&a, &b| model[b].total_cmp(&model[a]).then(a.cmp(&b)));
-        let model_top = by_model[0];
-        // Recall first; but when the patterns are sure of another topic, the model must be
-        // surer of danger to overrule them ("help" alone is the menu, as the table says).
-        // "Nobody is in danger right now": the patterns saw danger only negated. The model
-        // reads words, not sentences, and hears "danger right now" in it: it does not decide.
-        let danger_threshold = if danger_negated {
-            f32::INFINITY
-        } else if pattern_sure {
-            policy.danger_over_patterns
-        } else {
-            policy.danger
-        };
-        // The model's own danger topic is a second signal beside its danger output: the two
-        // are trained differently and miss different messages.
-        let danger_topic = (0..self.topics.len())
-            .filter(|&i| self.topics[i].danger)
-            .map(|i| model[i])
-            .fold(0.0f32, f32::max);
-        let danger_topic_threshold = if danger_negated {
-            f32::INFINITY
-        } else {
-            policy.danger_topic
-        };
-        if pattern_danger || danger_p >= danger_threshold || danger_topic >= danger_topic_threshold
+        if let Some(decision) =
+            self.danger_first(patterns, danger_negated, &by_model, model, danger_p)
         {
-            let danger = if pattern_danger {
-                pattern_top
-            } else {
-                by_model
-                    .iter()
-                    .copied()
-                    .find(|&i| self.topics[i].danger)
-                    .unwrap_or(model_top)
-            };
-            // What else they asked about follows, from whichever opinion decides topics.
-            let mut ranked = vec![danger];
-            let others = if pattern_sure && !pattern_danger {
-                patterns.ranked.clone()
-            } else {
-                by_model.clone()
-            };
-            ranked.extend(
-                others
-                    .into_iter()
-                    .filter(|&i| !self.topics[i].danger && i != self.fallback)
-                    .take(MAX_CANDIDATES),
-            );
-            let by = if pattern_danger {
-                DecidedBy::Patterns
-            } else {
-                DecidedBy::DangerRule
-            };
-            let confidence = if pattern_danger {
-                patterns.confidence
-            } else {
-                danger_p
-            };
-            return (
-                Opinion {
-                    ranked,
-                    kind: Kind::Answer,
-                    confidence,
-                },
-                by,
-            );
+            return decision;
         }
+        let (pattern_top, model_top) = (patterns.ranked[0], by_model[0]);
         // "None of these" from the model does not overrule a pattern that matched: on held-out
         // messages the patterns were right as often (14 of 28) as the fallback (12).
         let overruled = model_top != pattern_top
             && model_top != self.fallback
-            && model[model_top] >= policy.overrule;
-        if pattern_sure && !overruled {
+            && model[model_top] >= POLICY.overrule;
+        if patterns.kind == Kind::Answer && !overruled {
             return (patterns.clone(), DecidedBy::Patterns);
         }
+        (self.model_alone(&by_model, model), DecidedBy::Model)
+    }
+
+    /// The danger rule, recall first: 999 comes first when a danger pattern is sure, when the
+    /// patterns hint at danger, when the model's danger output or its danger topic is likely
+    /// enough, or when danger is the model's best topic. The thresholds rise (never to
+    /// "never") when the patterns are sure of another topic or saw the danger words negated
+    /// ("nobody is in danger right now"): "help no he's hurting me" has a negation too.
+    fn danger_first(
+        &self,
+        patterns: &Opinion,
+        danger_negated: bool,
+        by_model: &[usize],
+        model: &[f32],
+        danger_p: f32,
+    ) -> Option<(Opinion, DecidedBy)> {
+        let pattern_top = patterns.ranked[0];
+        let pattern_sure = patterns.kind == Kind::Answer;
+        let pattern_danger = pattern_sure && self.topics[pattern_top].danger;
+        let pattern_hint = !pattern_sure && self.topics[pattern_top].danger;
+        let model_danger = by_model.iter().copied().find(|&i| self.topics[i].danger);
+        let danger_topic = model_danger.map_or(0.0, |i| model[i]);
+        let threshold = if danger_negated || (pattern_sure && !pattern_danger) {
+            POLICY.danger_over_patterns
+        } else {
+            POLICY.danger
+        };
+        let alarm = pattern_danger
+            || pattern_hint
+            || danger_p >= threshold
+            || danger_topic >= POLICY.danger_topic
+            || model_danger == Some(by_model[0]);
+        if !alarm {
+            return None;
+        }
+        let danger = if pattern_danger || pattern_hint {
+            pattern_top
+        } else {
+            model_danger.unwrap_or(pattern_top)
+        };
+        // What else they asked about follows, from whichever opinion decides topics.
+        let others = if pattern_sure && !pattern_danger {
+            &patterns.ranked[..]
+        } else {
+            by_model
+        };
+        let mut ranked = vec![danger];
+        ranked.extend(
+            others
+                .iter()
+                .copied()
+                .filter(|&i| !self.topics[i].danger && i != self.fallback)
+                .take(MAX_CANDIDATES),
+        );
+        let (by, confidence) = if pattern_danger {
+            (DecidedBy::Patterns, patterns.confidence)
+        } else {
+            (DecidedBy::DangerRule, danger_p.max(danger_topic))
+        };
+        let kind = Kind::Answer;
+        Some((
+            Opinion {
+                ranked,
+                kind,
+                confidence,
+            },
+            by,
+        ))
+    }
+
+    /// When the patterns are not sure (and nothing is danger): the model answers when its
+    /// topic is clear, gives the fallback when "none of these" is likely, and otherwise asks,
+    /// offering its likely topics. Never an empty "did you mean".
+    fn model_alone(&self, by_model: &[usize], model: &[f32]) -> Opinion {
+        let fallback = Opinion {
+            ranked: vec![self.fallback],
+            kind: Kind::Fallback,
+            confidence: 0.0,
+        };
+        let model_top = by_model[0];
         let p = model[model_top];
-        if model_top == self.fallback || model[self.fallback] >= policy.fallback {
-            return (
-                Opinion {
-                    ranked: vec![self.fallback],
-                    kind: Kind::Fallback,
-                    confidence: 0.0,
-                },
-                DecidedBy::Model,
-            );
+        if model_top == self.fallback || model[self.fallback] >= POLICY.fallback {
+            return fallback;
         }
-        let runner_up = model[by_model[1.min(by_model.len() - 1)]];
-        let clear = p >= policy.answer && p >= policy.margin * runner_up;
-        if clear && !self.topics[model_top].danger {
-            let mut ranked = by_model;
-            ranked.retain(|&i| i != self.fallback && !self.topics[i].danger);
-            ranked.truncate(MAX_CANDIDATES);
-            return (
-                Opinion {
-                    ranked,
-                    kind: Kind::Answer,
-                    confidence: p,
-                },
-                DecidedBy::Model,
-            );
-        }
-        // Unsure: ask, offering the model's likely topics (at least its best).
+        let runner_up = by_model.get(1).map_or(0.0, |&i| model[i]);
+        let clear = p >= POLICY.answer && p >= POLICY.margin * runner_up;
         let ranked: Vec<usize> = by_model
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|&i| i != self.fallback && !self.topics[i].danger)
             .enumerate()
-            .take_while(|&(n, i)| n == 0 || model[i] >= policy.candidate)
+            .take_while(|&(n, i)| clear || n == 0 || model[i] >= POLICY.candidate)
             .map(|(_, i)| i)
             .take(MAX_CANDIDATES)
             .collect();
-        (
-            Opinion {
-                ranked,
-                kind: Kind::DidYouMean,
-                confidence: p,
-            },
-            DecidedBy::Model,
-        )
+        if ranked.is_empty() {
+            return fallback;
+        }
+        let kind = if clear {
+            Kind::Answer
+        } else {
+            Kind::DidYouMean
+        };
+        Opinion {
+            ranked,
+            kind,
+            confidence: p,
+        }
     }
 
     /// Turn an understanding into the reply a person sees.
@@ -801,7 +802,7 @@ impl Brain {
             }
         };
         format!(
-            "heard:    {}\npatterns: {} -> {:?} {}\nentities: {}\nmodel:    {}\ndanger:   {:.2} (the danger rule answers 999 first from {:.2}{})\ndecision: {:?} {} (confidence {:.2}), decided by {:?}",
+            "heard:    {}\npatterns: {} -> {:?} {}\nentities: {}\nmodel:    {}\ndanger:   {:.2} (999 first from {:.2}{}, or when danger is the model's best topic or {:.2} likely)\ndecision: {:?} {} (confidence {:.2}), decided by {:?}",
             u.heard,
             or_none(scores),
             u.patterns.kind,
@@ -809,12 +810,19 @@ impl Brain {
             or_none(entities.iter().map(|e| (*e).to_owned()).collect()),
             if self.model.is_some() { or_none(model) } else { "no model".to_owned() },
             u.danger,
-            POLICY.danger,
+            if u.danger_negated || u.patterns.kind == Kind::Answer {
+                POLICY.danger_over_patterns
+            } else {
+                POLICY.danger
+            },
             if u.danger_negated {
-                ", but not here: the patterns saw danger negated"
+                ": the patterns saw danger negated"
+            } else if u.patterns.kind == Kind::Answer {
+                ": the patterns are sure"
             } else {
                 ""
             },
+            POLICY.danger_topic,
             u.kind,
             ids(&u.ranked),
             u.confidence,
@@ -1031,6 +1039,9 @@ fn link_buttons(
 /// The folder's model, if it has one; a file that is not a model is a problem.
 pub fn read_model(sources: &Sources) -> Result<Option<Model>, Problem> {
     let Some((name, bytes)) = &sources.model else {
+        log::warn!(
+            "the responses folder has no model.bin: answering with the patterns alone, without the learned model's danger rule; run `safeguard-bot train`"
+        );
         return Ok(None);
     };
     Model::from_bytes(bytes).map(Some).map_err(|why| {

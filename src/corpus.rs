@@ -30,6 +30,9 @@ pub struct Labelled {
     pub labels: Vec<String>,
     /// Intents this message must not reach: a counter-example's own intent.
     pub not: Vec<String>,
+    /// Whether it is one of the intent table's own examples or counter-examples, which count
+    /// more ([`Settings::table_weight`]).
+    pub from_table: bool,
     /// Who wrote it or where it was found; `intents.toml` for an intent's examples.
     pub source: String,
     /// Its file and line.
@@ -73,6 +76,7 @@ pub fn parse(file: &Arc<str>, text: &str) -> Result<Vec<Labelled>, Vec<Problem>>
             text: (*text).to_owned(),
             labels,
             not: Vec::new(),
+            from_table: false,
             source: source.trim().to_owned(),
             at,
         });
@@ -93,6 +97,7 @@ pub fn training_set(content: &Content, corpus: &[Labelled]) -> Vec<Labelled> {
             text: e.value.clone(),
             labels: vec![intent.id.value.clone()],
             not: Vec::new(),
+            from_table: true,
             source: TABLE.to_owned(),
             at: e.at.clone(),
         })
@@ -102,6 +107,7 @@ pub fn training_set(content: &Content, corpus: &[Labelled]) -> Vec<Labelled> {
             text: e.value.clone(),
             labels: Vec::new(),
             not: vec![intent.id.value.clone()],
+            from_table: true,
             source: TABLE.to_owned(),
             at: e.at.clone(),
         })
@@ -164,13 +170,16 @@ pub fn fingerprint(
         }
     };
     add(&settings.describe());
+    add(crate::model::features::VERSION);
     for intent in &content.intents {
         add(&intent.id.value);
+        add(if intent.danger { "danger" } else { "" });
     }
     for m in training {
         add(&m.text);
         add(&m.labels.join("|"));
         add(&m.not.join("|"));
+        add(if m.from_table { "table" } else { "" });
     }
     add(sources.text("lexicon.toml"));
     add(sources.text("words.txt"));
@@ -205,7 +214,7 @@ pub fn samples(
                 labels,
                 not: index(&m.not),
                 danger: m.labels.iter().any(|l| danger.contains(l)),
-                weight: if m.source == TABLE { table_weight } else { 1.0 },
+                weight: if m.from_table { table_weight } else { 1.0 },
             })
         })
         .collect()

@@ -164,6 +164,11 @@ pub fn run(brain: &Brain, cases: &[Case]) -> Report {
     summarise(outcomes)
 }
 
+/// Whether the reply put 999 first: an emergency answer (as `train --folds` counts it).
+fn alarmed(o: &Outcome) -> bool {
+    o.got == "emergency" && o.kind == Kind::Answer
+}
+
 fn summarise(outcomes: Vec<Outcome>) -> Report {
     let total = outcomes.len();
     let share = |n: usize| {
@@ -227,16 +232,14 @@ fn summarise(outcomes: Vec<Outcome>) -> Report {
         .filter(|o| o.expected.iter().any(|e| e == "emergency"))
         .collect();
     let emergency_recall = (!emergencies.is_empty()).then(|| {
-        emergencies.iter().filter(|o| o.got == "emergency").count() as f64
-            / emergencies.len() as f64
+        emergencies.iter().filter(|o| alarmed(o)).count() as f64 / emergencies.len() as f64
     });
     let others: Vec<&Outcome> = outcomes
         .iter()
         .filter(|o| !o.expected.iter().any(|e| e == "emergency"))
         .collect();
-    let false_alarms = (!others.is_empty()).then(|| {
-        others.iter().filter(|o| o.got == "emergency").count() as f64 / others.len() as f64
-    });
+    let false_alarms = (!others.is_empty())
+        .then(|| others.iter().filter(|o| alarmed(o)).count() as f64 / others.len() as f64);
     let out_of_scope: Vec<&Outcome> = outcomes
         .iter()
         .filter(|o| o.expected == ["fallback"])

@@ -102,3 +102,26 @@ fn a_corpus_line_with_an_unknown_intent_is_refused_at_its_line() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_damaged_model_is_one_clear_problem_naming_the_file() {
+    let dir = copy_responses();
+    let good = model_bytes(dir.path());
+    let mut huge_count = good.clone();
+    // The class count sits after the 8-byte magic and the 8-byte fingerprint.
+    huge_count[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
+    let mut not_a_number = good.clone();
+    let last = not_a_number.len() - 4;
+    not_a_number[last..].copy_from_slice(&f32::NAN.to_le_bytes());
+    for bytes in [good[..good.len() / 2].to_vec(), huge_count, not_a_number] {
+        std::fs::write(dir.path().join("model.bin"), bytes).expect("write");
+        let (code, _, stderr) = run(dir.path(), &["check"]);
+        assert_eq!(code, 1, "{stderr}");
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.contains("model.bin") && l.contains("train")),
+            "{stderr}"
+        );
+    }
+}

@@ -205,3 +205,21 @@ fn every_labelled_set_stays_above_95_percent_with_every_emergency_caught() {
         }
     }
 }
+
+#[test]
+fn a_negation_word_before_danger_does_not_silence_the_alarm() {
+    // "no" here is a cry, not "there is no danger": the 999 line must still come first.
+    let brain = brain();
+    for text in [
+        "help no hes hurting me",
+        "please help no stop hitting me now",
+        "no no no he is hitting me right now",
+    ] {
+        assert_intent(brain, text, "emergency");
+    }
+}
+
+#[test]
+fn a_hint_of_danger_is_never_turned_into_the_fallback() {
+    assert_intent(brain(), "scared of them coming round", "emergency");
+}

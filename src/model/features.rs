@@ -17,6 +17,10 @@
 //!
 //! Cost: linear in the message, one hash per feature, no allocation.
 
+/// Changes whenever the features below change, so that `check` refuses a model trained on
+/// the old ones (it is part of the training data's fingerprint).
+pub const VERSION: &str = "features 2: words, pairs (negated after a negation), pieces 3-5, length";
+
 /// Shortest and longest piece of a word, in bytes, counting the edge marks.
 const PIECES: std::ops::RangeInclusive<usize> = 3..=5;
 

@@ -142,6 +142,11 @@ impl Model {
         }
         let fingerprint = r.u64()?;
         let n = r.u32()? as usize;
+        // Sizes are checked against the file before anything is reserved for them, so a
+        // damaged count cannot ask for gigabytes.
+        if n == 0 || n > 1000 {
+            return Err("the number of intents in the file makes no sense (damaged?)".into());
+        }
         let mut classes = Vec::with_capacity(n);
         for _ in 0..n {
             let len = r.take(1)?[0] as usize;
@@ -149,24 +154,28 @@ impl Model {
             classes.push(id.to_owned());
         }
         let rows = r.u32()? as usize;
+        // Each row holds one weight per class and the danger weight.
+        let width = n + 1;
+        let expected = rows
+            .checked_mul(8 + 4 * width)
+            .and_then(|b| b.checked_add(4 * width));
+        if expected != Some(bytes.len() - r.at) {
+            return Err("the file's size does not match the sizes written in it (damaged?)".into());
+        }
         let mut keys = Vec::with_capacity(rows);
         for _ in 0..rows {
             keys.push(r.u64()?);
         }
-        // Each row holds one weight per class and the danger weight.
-        let width = n + 1;
-        if n > 1000 || rows > bytes.len() / 8 {
-            return Err("the sizes in the file make no sense (damaged?)".into());
-        }
         let floats = r.take(4 * (width + rows * width))?;
-        if r.at != bytes.len() {
-            return Err("the file has bytes after the model".into());
-        }
         let mut floats = floats
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
         let bias: Vec<f32> = floats.by_ref().take(width).collect();
         let weights: Vec<f32> = floats.collect();
+        // A weight that is not a number would silently turn the danger rule off.
+        if !bias.iter().chain(&weights).all(|w| w.is_finite()) {
+            return Err("the file holds weights that are not numbers (damaged?)".into());
+        }
         Ok(Self::assemble(classes, keys, weights, bias, fingerprint))
     }
 

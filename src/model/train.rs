@@ -346,6 +346,8 @@ mod tests {
         let (s, c) = samples();
         let bytes = train(&s, &NoNegations, c, &Settings::SHIPPED, 7).to_bytes();
         let err = Model::from_bytes(&bytes[..bytes.len() - 3]).unwrap_err();
+        assert!(err.contains("does not match"), "{err}");
+        let err = Model::from_bytes(&bytes[..12]).unwrap_err();
         assert!(err.contains("ends too early"), "{err}");
         assert!(Model::from_bytes(b"hello").is_err());
     }
