@@ -524,11 +524,7 @@ impl Brain {
         let pattern_hint = !pattern_sure && self.topics[pattern_top].danger;
         let model_danger = by_model.iter().copied().find(|&i| self.topics[i].danger);
         let danger_topic = model_danger.map_or(0.0, |i| model[i]);
-        let threshold = if danger_negated || (pattern_sure && !pattern_danger) {
-            POLICY.danger_over_patterns
-        } else {
-            POLICY.danger
-        };
+        let (threshold, _) = self.danger_threshold(patterns, danger_negated);
         let alarm = pattern_danger
             || pattern_hint
             || danger_p >= threshold
@@ -570,6 +566,26 @@ impl Brain {
             },
             by,
         ))
+    }
+
+    /// The threshold the model's danger output must reach, and why when it is raised: higher
+    /// when the patterns are sure of another topic or saw the danger words negated.
+    fn danger_threshold(&self, patterns: &Opinion, danger_negated: bool) -> (f32, &'static str) {
+        let sure_of_other =
+            patterns.kind == Kind::Answer && !self.topics[patterns.ranked[0]].danger;
+        if danger_negated {
+            (
+                POLICY.danger_over_patterns,
+                ": the patterns saw danger negated",
+            )
+        } else if sure_of_other {
+            (
+                POLICY.danger_over_patterns,
+                ": the patterns are sure of another topic",
+            )
+        } else {
+            (POLICY.danger, "")
+        }
     }
 
     /// When the patterns are not sure (and nothing is danger): the model answers when its
@@ -805,6 +821,7 @@ impl Brain {
                 v.join(" ")
             }
         };
+        let (threshold, why) = self.danger_threshold(&u.patterns, u.danger_negated);
         format!(
             "heard:    {}\npatterns: {} -> {:?} {}\nentities: {}\nmodel:    {}\ndanger:   {:.2} (999 first from {:.2}{}, or when danger is the model's best topic or {:.2} likely)\ndecision: {:?} {} (confidence {:.2}), decided by {:?}",
             u.heard,
@@ -814,18 +831,8 @@ impl Brain {
             or_none(entities.iter().map(|e| (*e).to_owned()).collect()),
             if self.model.is_some() { or_none(model) } else { "no model".to_owned() },
             u.danger,
-            if u.danger_negated || u.patterns.kind == Kind::Answer {
-                POLICY.danger_over_patterns
-            } else {
-                POLICY.danger
-            },
-            if u.danger_negated {
-                ": the patterns saw danger negated"
-            } else if u.patterns.kind == Kind::Answer {
-                ": the patterns are sure"
-            } else {
-                ""
-            },
+            threshold,
+            why,
             POLICY.danger_topic,
             u.kind,
             ids(&u.ranked),

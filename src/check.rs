@@ -97,23 +97,15 @@ pub fn checked(sources: &Sources) -> Result<Brain, Vec<Problem>> {
 /// trained on exactly this folder's data: a model trained on other data answers with what it
 /// learned from that, and nobody could tell from `responses/` why.
 pub fn check_learning(sources: &Sources, content: &Content, model: Option<&Model>) -> Vec<Problem> {
+    let corpus = match corpus::read(sources, content) {
+        Ok(corpus) => corpus,
+        Err(problems) => return problems,
+    };
     let mut problems = Vec::new();
-    let Some((name, text)) = &sources.corpus else {
-        return vec![Problem::new(
-            &Loc::file(&"responses/corpus.tsv".into()),
-            None,
-            "there is no corpus.tsv; the model learns from it (copy the repository's)",
-        )];
-    };
-    let corpus = match corpus::parse(name, text) {
-        Ok(c) => c,
-        Err(p) => return p,
-    };
-    problems.extend(corpus::check(content, &corpus));
     let Some(model) = model else {
         if sources.model.is_none() {
             problems.push(Problem::new(
-                &Loc::file(&name.replace(CORPUS, MODEL).into()),
+                &Loc::file(&beside_corpus(sources, MODEL).into()),
                 None,
                 "there is no model.bin; run `safeguard-bot train`",
             ));
@@ -124,12 +116,20 @@ pub fn check_learning(sources: &Sources, content: &Content, model: Option<&Model
     let expected = corpus::fingerprint(sources, content, &training, &Settings::SHIPPED);
     if model.fingerprint() != expected {
         let at = sources.model.as_ref().map_or_else(
-            || Loc::file(&"responses/model.bin".into()),
+            || Loc::file(&beside_corpus(sources, MODEL).into()),
             |(n, _)| Loc::file(n),
         );
         problems.push(Problem::new(&at, None, "the model was trained on other data than this folder's examples, corpus.tsv and word rules; run `safeguard-bot train`"));
     }
     problems
+}
+
+/// The path of `file` in the folder the corpus was read from, as shown to the operator.
+fn beside_corpus(sources: &Sources, file: &str) -> String {
+    sources.corpus.as_ref().map_or_else(
+        || format!("responses/{file}"),
+        |(name, _)| name.replace(CORPUS, file),
+    )
 }
 
 /// Checks on the content as written, before it is compiled.

@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 
-use crate::content::{Content, Sources};
+use crate::content::{Content, Sources, CORPUS};
 use crate::model::train::{Sample, Settings};
 use crate::problem::{Loc, Problem};
 
@@ -83,6 +83,25 @@ pub fn parse(file: &Arc<str>, text: &str) -> Result<Vec<Labelled>, Vec<Problem>>
     }
     if problems.is_empty() {
         Ok(messages)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The folder's corpus, parsed and checked against the intent table: every problem with it,
+/// or its messages. `train` and `check` both read it this way.
+pub fn read(sources: &Sources, content: &Content) -> Result<Vec<Labelled>, Vec<Problem>> {
+    let Some((name, text)) = &sources.corpus else {
+        return Err(vec![Problem::new(
+            &Loc::file(&format!("responses/{CORPUS}").into()),
+            None,
+            "there is no corpus.tsv to learn from; copy the repository's responses/corpus.tsv into the folder",
+        )]);
+    };
+    let corpus = parse(name, text)?;
+    let problems = check(content, &corpus);
+    if problems.is_empty() {
+        Ok(corpus)
     } else {
         Err(problems)
     }

@@ -19,7 +19,7 @@ use crate::lexicon::Lexicon;
 use crate::model::train::{train, Settings};
 use crate::model::Model;
 use crate::normalize::fold;
-use crate::problem::{Loc, Problem};
+use crate::problem::Problem;
 use crate::reply::Kind;
 
 /// The parsed content folder and its labelled messages, ready to train on.
@@ -33,18 +33,7 @@ impl Data {
     /// Parse a folder's content and corpus; every problem with either is returned.
     pub fn read(sources: Sources) -> Result<Self, Vec<Problem>> {
         let content = Content::parse(&sources)?;
-        let Some((name, text)) = &sources.corpus else {
-            return Err(vec![Problem::new(
-                &Loc::file(&"responses/corpus.tsv".into()),
-                None,
-                "there is no corpus.tsv to learn from; copy the repository's responses/corpus.tsv into the folder",
-            )]);
-        };
-        let corpus = corpus::parse(name, text)?;
-        let problems = corpus::check(&content, &corpus);
-        if !problems.is_empty() {
-            return Err(problems);
-        }
+        let corpus = corpus::read(&sources, &content)?;
         Ok(Data {
             sources,
             content,
@@ -67,16 +56,13 @@ impl Data {
         self.len() == 0
     }
 
-    /// The fingerprint a model trained on all of this data carries.
-    pub fn fingerprint(&self) -> u64 {
-        let training = corpus::training_set(&self.content, &self.corpus);
-        corpus::fingerprint(&self.sources, &self.content, &training, &Settings::SHIPPED)
-    }
-
-    /// Train on every labelled message: the model `train` writes.
+    /// Train on every labelled message: the model `train` writes, stamped with the
+    /// fingerprint of that data.
     pub fn train(&self) -> Model {
         let training = corpus::training_set(&self.content, &self.corpus);
-        self.fit(&training, &Settings::SHIPPED, self.fingerprint())
+        let settings = Settings::SHIPPED;
+        let fingerprint = corpus::fingerprint(&self.sources, &self.content, &training, &settings);
+        self.fit(&training, &settings, fingerprint)
     }
 
     fn fit(&self, training: &[Labelled], settings: &Settings, fingerprint: u64) -> Model {
