@@ -53,6 +53,39 @@ pub const API_ERROR_KINDS: [&str; 5] = ["rate_limited", "network", "server", "re
 /// content, which cannot change), or refused by the checks.
 pub const RELOAD_RESULTS: [&str; 3] = ["ok", "unchanged", "refused"];
 
+/// Why the webhook refused a request: the label of `safeguard_webhook_refused_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// 401: without the right secret token.
+    WrongSecret,
+    /// 400: a body that is not a Telegram update.
+    NotAnUpdate,
+    /// 413: a body over the limit.
+    TooLarge,
+    /// 408: a body that did not arrive in time.
+    TooSlow,
+}
+
+impl Refusal {
+    /// Every refusal, in the order the log summary lists them.
+    pub const ALL: [Refusal; 4] = [
+        Refusal::WrongSecret,
+        Refusal::NotAnUpdate,
+        Refusal::TooLarge,
+        Refusal::TooSlow,
+    ];
+
+    /// The metric label and the words of the log summary.
+    pub fn label(self) -> &'static str {
+        match self {
+            Refusal::WrongSecret => "wrong_secret",
+            Refusal::NotAnUpdate => "not_an_update",
+            Refusal::TooLarge => "too_large",
+            Refusal::TooSlow => "too_slow",
+        }
+    }
+}
+
 /// The bot's counters, registered in their own registry (no global state, so tests can
 /// create as many as they like).
 #[derive(Clone)]
@@ -66,6 +99,8 @@ pub struct Metrics {
     content: IntGaugeVec,
     reloads: IntCounterVec,
     update_panics: IntCounter,
+    possible_doubles: IntCounterVec,
+    refused: IntCounterVec,
 }
 
 impl Default for Metrics {
@@ -139,6 +174,25 @@ impl Metrics {
             "Updates dropped because handling them panicked (a bug to report); the bot went on.",
         ))
         .expect("valid metric");
+        let possible_doubles = IntCounterVec::new(
+            Opts::new(
+                "safeguard_possible_double_replies_total",
+                "Messages sent after an earlier try failed once the request may have reached the Bot API (a broken connection, a timeout): each may have reached the person twice.",
+            ),
+            &["method"],
+        )
+        .expect("valid metric");
+        let refused = IntCounterVec::new(
+            Opts::new(
+                "safeguard_webhook_refused_total",
+                "Webhook requests refused, by reason (wrong_secret, not_an_update, too_large, too_slow).",
+            ),
+            &["reason"],
+        )
+        .expect("valid metric");
+        for reason in Refusal::ALL {
+            refused.with_label_values(&[reason.label()]);
+        }
         for collector in [
             Box::new(updates.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(replies.clone()),
@@ -148,6 +202,8 @@ impl Metrics {
             Box::new(content.clone()),
             Box::new(reloads.clone()),
             Box::new(update_panics.clone()),
+            Box::new(possible_doubles.clone()),
+            Box::new(refused.clone()),
         ] {
             registry
                 .register(collector)
@@ -163,6 +219,8 @@ impl Metrics {
             content,
             reloads,
             update_panics,
+            possible_doubles,
+            refused,
         }
     }
 
@@ -222,6 +280,18 @@ impl Metrics {
     /// says the update's kind, and any panic at all is something to report.
     pub fn update_panicked(&self) {
         self.update_panics.inc();
+    }
+
+    /// Count a message of Bot API `method` that was sent after a try that may already have
+    /// delivered it: the person may have it twice.
+    pub fn possible_double(&self, method: &str) {
+        let method = known(&API_METHODS, method);
+        self.possible_doubles.with_label_values(&[method]).inc();
+    }
+
+    /// Count a webhook request refused for `reason`.
+    pub fn webhook_refused(&self, reason: Refusal) {
+        self.refused.with_label_values(&[reason.label()]).inc();
     }
 
     /// The content type of [`Metrics::render`]'s output.

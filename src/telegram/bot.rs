@@ -73,10 +73,20 @@ impl Credentials {
     }
 }
 
+/// Idle connections to the Bot API kept open for the next request. A burst opens one per
+/// request in flight (hundreds, each with its buffers); keeping them all after it would keep
+/// the burst's memory. Telegram's 30 messages a second need a handful.
+const IDLE_CONNECTIONS: usize = 16;
+
+/// How long an idle connection to the Bot API is kept (reqwest's default is 90 s).
+const IDLE_CONNECTION_FOR: Duration = Duration::from_secs(30);
+
 /// A bot that sends through teloxide's `Throttle` adaptor with `limits`. Must be called inside
 /// a tokio runtime (the throttle's worker is spawned).
 pub fn connect(credentials: &Credentials, limits: Limits) -> Result<TgBot, Error> {
     let client = teloxide::net::default_reqwest_settings()
+        .pool_max_idle_per_host(IDLE_CONNECTIONS)
+        .pool_idle_timeout(IDLE_CONNECTION_FOR)
         .build()
         .map_err(|_| Error("cannot set up the HTTPS client for the Bot API".to_owned()))?;
     let mut bot = Bot::with_client(credentials.token.clone(), client);

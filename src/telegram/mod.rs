@@ -1,5 +1,7 @@
 //! The Telegram door onto the brain: long polling or a webhook, with teloxide 0.17.
 //!
+//! - [`inbox`]: every update's way in from either door: a chat's updates in order, a cap on
+//!   updates in flight, nothing kept for a chat once it is answered.
 //! - [`handlers`]: the one handler tree, where every kind of update goes; a panic in it costs
 //!   only the update being handled.
 //! - [`entities`]: message entities checked against their text before teloxide reads them.
@@ -21,6 +23,7 @@ pub mod bot;
 pub mod entities;
 pub mod forget;
 pub mod handlers;
+pub mod inbox;
 pub mod monitor;
 pub mod reload;
 pub mod send;
@@ -33,17 +36,18 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use futures::StreamExt;
 use teloxide::adaptors::throttle::Limits;
 use teloxide::adaptors::Throttle;
-use teloxide::dispatching::{Dispatcher, ShutdownToken};
 use teloxide::prelude::*;
-use teloxide::update_listeners::Polling;
-use teloxide::RequestError;
+use teloxide::types::Me;
+use teloxide::update_listeners::{AsUpdateStream, Polling, UpdateListener};
 
 use crate::brain::Brain;
 use crate::forget::Recent;
 use crate::metrics::Metrics;
 pub use bot::Credentials;
+use inbox::Inbox;
 use send::{describe, error_kind};
 use signals::Stop;
 
@@ -191,7 +195,7 @@ pub async fn serve(
     let monitoring = monitoring
         .map(|listener| tokio::spawn(monitor::serve(listener, metrics.clone(), stop.clone())));
     let served = match settings.mode {
-        Mode::Polling => poll(bot, brain, metrics, stop).await,
+        Mode::Polling => poll(bot, me, brain, metrics, stop).await,
         Mode::Webhook(hook) => webhook::run(bot, me, brain, metrics, hook, stop).await,
     };
     if let Some(monitoring) = monitoring {
@@ -205,63 +209,51 @@ pub async fn serve(
     served
 }
 
-/// Long polling through teloxide's dispatcher (one worker per chat, so a chat's messages are
-/// answered in order). On `stop` the dispatcher stops polling, answers what it already has,
-/// and confirms the offset with Telegram so nothing is delivered twice after a restart.
+/// Long polling: read updates as Telegram hands them over and give each to the [`Inbox`],
+/// which answers a chat's updates in order on tasks of their own. While the inbox is full,
+/// no more are asked for. On `stop` the listener stops asking, confirms the offset with
+/// Telegram (so nothing is delivered twice after a restart), and what is in hand is answered.
 async fn poll(
     bot: TgBot,
+    me: Me,
     brain: Arc<SharedBrain>,
     metrics: Metrics,
     stop: Stop,
 ) -> Result<(), Error> {
-    let listener = Polling::builder(bot.clone())
+    let mut listener = Polling::builder(bot.clone())
         .timeout(POLL_TIMEOUT)
         .delete_webhook()
         .await
         .build();
-    let recent = Arc::new(Recent::new());
-    let unhandled = metrics.clone();
-    let listener_metrics = metrics.clone();
-    let mut dispatcher = Dispatcher::builder(bot, handlers::schema())
-        .dependencies(dptree::deps![brain, metrics, recent])
-        .default_handler(move |update| {
-            let metrics = unhandled.clone();
-            async move { handlers::unhandled(&update, &metrics) }
-        })
-        // Endpoints log their own failures with the update's kind and intent; this only
-        // traces that the dispatcher saw one.
-        .error_handler(Arc::new(|e: RequestError| async move {
-            log::debug!("update not handled: {}", describe(&e));
-        }))
-        .build();
-    let token = dispatcher.shutdown_token();
-    let stopper = tokio::spawn(async move {
-        stop.requested().await;
-        shut_down(&token).await;
-    });
+    let stopper = listener.stop_token();
+    let inbox = Inbox::new(bot, me, brain, metrics.clone(), Arc::new(Recent::new()));
+    let trimmer = tokio::spawn(inbox.clone().trim_when_idle());
     log::info!("serving by long polling");
-    let listener_errors = Arc::new(move |e: RequestError| {
-        listener_metrics.api_error("getUpdates", error_kind(&e));
-        async move {
-            log::warn!("getUpdates failed: {}", describe(&e));
-        }
-    });
-    let result = dispatcher
-        .try_dispatch_with_listener(listener, listener_errors)
-        .await;
-    stopper.abort();
-    result.map_err(|e| Error(format!("cannot start polling: {}", describe(&e))))
-}
-
-/// Ask the dispatcher to stop and wait until it has; if it is not running yet, ask again
-/// shortly (a signal can arrive between start-up and the first poll).
-async fn shut_down(token: &ShutdownToken) {
+    let updates = listener.as_stream();
+    tokio::pin!(updates);
+    let mut stopping = false;
     loop {
-        match token.shutdown() {
-            Ok(done) => return done.await,
-            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        let next = tokio::select! {
+            () = stop.requested(), if !stopping => {
+                stopping = true;
+                stopper.stop();
+                continue;
+            }
+            next = updates.next() => next,
+        };
+        match next {
+            Some(Ok(update)) => inbox.spawn(update).await,
+            Some(Err(e)) => {
+                // The listener waits (backing off) before asking again.
+                metrics.api_error("getUpdates", error_kind(&e));
+                log::warn!("getUpdates failed: {}", describe(&e));
+            }
+            None => break,
         }
     }
+    inbox.drain().await;
+    trimmer.abort();
+    Ok(())
 }
 
 #[cfg(test)]

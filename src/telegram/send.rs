@@ -10,6 +10,8 @@
 //! A retry after a network error can, rarely, deliver a reply twice: when Telegram accepted the
 //! message and the connection broke before the answer came back, the bot cannot tell. For a
 //! safeguarding bot a duplicate is the lesser harm than a person left without the helplines.
+//! Each message sent after such a failure is counted in
+//! `safeguard_possible_double_replies_total`, so an operator sees how rare they are.
 
 use std::future::Future;
 use std::time::Duration;
@@ -51,13 +53,20 @@ where
     Fut: Future<Output = Result<T, RequestError>>,
 {
     let mut attempt = 1;
+    let mut may_have_arrived = false;
     loop {
         let result = call().await;
         if let Err(e) = &result {
             metrics.api_error(what, error_kind(e));
+            may_have_arrived |= may_have_been_processed(e);
         }
         match result {
-            Ok(value) => return Ok(value),
+            Ok(value) => {
+                if may_have_arrived {
+                    metrics.possible_double(what);
+                }
+                return Ok(value);
+            }
             Err(e) if attempt < ATTEMPTS && is_retryable(&e) => {
                 metrics.api_retry(what);
                 let wait = backoff(&e, attempt);
@@ -72,6 +81,17 @@ where
             }
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// Whether the Bot API may have carried out a request that failed: the connection broke or
+/// timed out after it was sent. A connection never made, a 429 or a refusal means it was not.
+fn may_have_been_processed(e: &RequestError) -> bool {
+    match e {
+        RequestError::Network(e) => !e.is_connect() && !e.is_builder(),
+        RequestError::Io(_) | RequestError::InvalidJson { .. } => true,
+        RequestError::Api(ApiError::Unknown(description)) => is_server_error(description),
+        _ => false,
     }
 }
 

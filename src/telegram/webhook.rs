@@ -9,20 +9,20 @@
 //!
 //! The listener is hyper's HTTP/1 server driven by hand rather than `axum::serve`, for limits a
 //! server on the internet needs: a header read timeout (which also closes idle keep-alive
-//! connections), a body read timeout, a 1 MiB body limit, a cap on open connections, and a
+//! connections), a body read timeout, a 64 KiB body limit, a 16 KiB cap on the buffer a request's headers are
+//! read into, a cap on open connections, and a
 //! graceful shutdown that finishes requests in flight.
 //!
 //! Responses: 200 handled (or deliberately ignored, or dropped because handling it panicked:
 //! see [`handlers::guarded`]); 401 without the right
-//! `X-Telegram-Bot-Api-Secret-Token`; 400 a body that is not an update; 413 a body over 1 MiB;
+//! `X-Telegram-Bot-Api-Secret-Token`; 400 a body that is not an update; 413 a body over 64 KiB;
 //! 408 a body that does not arrive in time (see [`Limits`]); 503 the reply could not be sent for a reason a retry
 //! may fix, so Telegram delivers the update again. `GET /healthz` answers 200, `GET /metrics`
 //! the counters ([`super::monitor`]).
 
 use std::net::SocketAddr;
-use std::ops::ControlFlow;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -35,17 +35,18 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
-use teloxide::types::{Me, UpdateKind};
+use teloxide::types::Me;
 use teloxide::RequestError;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use url::Url;
 
 use crate::forget::Recent;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, Refusal};
 use crate::telegram::handlers::{self, ALLOWED_UPDATES};
+use crate::telegram::inbox::{Inbox, Outcome};
 use crate::telegram::monitor::{self, METRICS_PATH};
-use crate::telegram::send::{describe, is_retryable, retrying};
+use crate::telegram::send::{describe, retrying};
 use crate::telegram::signals::Stop;
 use crate::telegram::{Error, SharedBrain, TgBot};
 
@@ -53,8 +54,14 @@ use crate::telegram::{Error, SharedBrain, TgBot};
 /// shorten the timeouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// The largest request body accepted (default 1 MiB; Telegram's updates are a few KB).
+    /// The largest request body accepted (default 64 KiB). Telegram's updates are a few KB: a
+    /// message is at most 4,096 characters (about 16 KB of UTF-8), plus the message it replies
+    /// to. Refused only after the secret matched, so only Telegram can make the bot hold one.
     pub body_bytes: usize,
+    /// The most a connection may buffer while reading a request (default 16 KiB; hyper's own
+    /// default is about 400 KB, which 1,000 clients that never finish their headers turned into
+    /// 400 MB). Headers that do not fit are refused (431) before the secret is even looked at.
+    pub buffer_bytes: usize,
     /// How long a client may take to send a request's headers, or sit idle between requests
     /// (default 10 s).
     pub header_timeout: Duration,
@@ -68,7 +75,8 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            body_bytes: 1 << 20,
+            body_bytes: 64 << 10,
+            buffer_bytes: 16 << 10,
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(10),
             max_connections: 1024,
@@ -147,17 +155,14 @@ fn generate_secret() -> Result<String, Error> {
         .collect())
 }
 
-/// What a webhook request needs to answer an update: the same handler tree as polling.
+/// What a webhook request needs to answer an update: the same [`Inbox`] as polling (the
+/// handler tree, each chat's updates in order), the secret, and the request limits.
 #[derive(Clone)]
 pub struct Webhook {
-    bot: TgBot,
-    me: Me,
-    brain: Arc<SharedBrain>,
-    metrics: Metrics,
-    recent: Arc<Recent>,
+    inbox: Inbox,
     secret: Arc<str>,
-    handler: Arc<UpdateHandler<RequestError>>,
     limits: Limits,
+    refusals: Arc<Refusals>,
 }
 
 impl Webhook {
@@ -165,15 +170,19 @@ impl Webhook {
     /// counters and a store of message ids of its own (see [`Webhook::with_metrics`] and
     /// [`Webhook::with_recent`] to share them).
     pub fn new(bot: TgBot, me: Me, brain: Arc<SharedBrain>, secret: &str) -> Self {
+        Self::with_inbox(
+            Inbox::new(bot, me, brain, Metrics::new(), Arc::new(Recent::new())),
+            secret,
+        )
+    }
+
+    /// A webhook answering through `inbox`, accepting only `secret`.
+    pub fn with_inbox(inbox: Inbox, secret: &str) -> Self {
         Self {
-            bot,
-            me,
-            brain,
-            metrics: Metrics::new(),
-            recent: Arc::new(Recent::new()),
+            inbox,
             secret: secret.into(),
-            handler: Arc::new(handlers::schema()),
             limits: Limits::default(),
+            refusals: Arc::new(Refusals::default()),
         }
     }
 
@@ -184,7 +193,10 @@ impl Webhook {
 
     /// The same webhook counting in `metrics` (also what its `/metrics` shows).
     pub fn with_metrics(self, metrics: Metrics) -> Self {
-        Self { metrics, ..self }
+        Self {
+            inbox: self.inbox.with_metrics(metrics),
+            ..self
+        }
     }
 
     /// The same webhook answering with `handler` (behind [`handlers::guarded`], like the
@@ -192,40 +204,30 @@ impl Webhook {
     /// panics still gets its request a 200 and leaves the listener serving.
     pub fn with_handler(self, handler: UpdateHandler<RequestError>) -> Self {
         Self {
-            handler: Arc::new(handlers::guarded(handler)),
+            inbox: self.inbox.with_handler(handlers::guarded(handler)),
             ..self
         }
     }
 
     /// The same webhook remembering message ids for `/forget` in `recent`.
     pub fn with_recent(self, recent: Arc<Recent>) -> Self {
-        Self { recent, ..self }
+        Self {
+            inbox: self.inbox.with_recent(recent),
+            ..self
+        }
     }
 
-    /// Answer one update through the handler tree; the status tells Telegram whether to
+    /// Answer one update (after its chat's earlier ones); the status tells Telegram whether to
     /// deliver it again.
     pub async fn handle(&self, update: Update) -> StatusCode {
-        if matches!(update.kind, UpdateKind::Error(_)) {
-            handlers::unhandled(&update, &self.metrics);
-            return StatusCode::OK;
+        match self.inbox.answer(update).await {
+            Outcome::Done => StatusCode::OK,
+            Outcome::Retry => StatusCode::SERVICE_UNAVAILABLE,
         }
-        let deps = dptree::deps![
-            self.bot.clone(),
-            self.me.clone(),
-            self.brain.clone(),
-            self.metrics.clone(),
-            self.recent.clone(),
-            update
-        ];
-        match self.handler.dispatch(deps).await {
-            ControlFlow::Break(Ok(())) => StatusCode::OK,
-            ControlFlow::Break(Err(e)) if is_retryable(&e) => StatusCode::SERVICE_UNAVAILABLE,
-            ControlFlow::Break(Err(_)) => StatusCode::OK,
-            ControlFlow::Continue(deps) => {
-                handlers::unhandled(&deps.get::<Update>(), &self.metrics);
-                StatusCode::OK
-            }
-        }
+    }
+
+    fn metrics(&self) -> &Metrics {
+        self.inbox.metrics()
     }
 }
 
@@ -237,7 +239,7 @@ pub fn router(path: &str, hook: Webhook) -> Result<Router, Error> {
             "the webhook URL's path must start with / and not be {HEALTH_PATH} or {METRICS_PATH}"
         )));
     }
-    let monitoring = monitor::router(hook.metrics.clone());
+    let monitoring = monitor::router(hook.metrics().clone());
     Ok(Router::new()
         .route(path, post(on_update))
         .with_state(hook)
@@ -249,43 +251,88 @@ async fn on_update(State(hook): State<Webhook>, headers: HeaderMap, body: Body) 
         headers.get(SECRET_HEADER).map(|v| v.as_bytes()),
         &hook.secret,
     ) {
-        log::warn!("webhook: request without the right secret token refused (401)");
-        return StatusCode::UNAUTHORIZED;
+        return hook.refuse(Refusal::WrongSecret);
     }
     let bytes = match read_body(body, hook.limits).await {
         Ok(bytes) => bytes,
-        Err(status) => return status,
+        Err(refusal) => return hook.refuse(refusal),
     };
     match serde_json::from_slice::<Update>(&bytes) {
         Ok(update) => hook.handle(update).await,
-        Err(_) => {
-            log::warn!(
-                "webhook: a body of {} bytes that is not a Telegram update refused (400)",
-                bytes.len()
-            );
-            StatusCode::BAD_REQUEST
+        Err(_) => hook.refuse(Refusal::NotAnUpdate),
+    }
+}
+
+impl Webhook {
+    /// Count `refusal` and answer with its status; the log gets a summary at most once a
+    /// [`Refusals::SUMMARY_EVERY`], so that a client sending junk cannot flood it.
+    fn refuse(&self, refusal: Refusal) -> StatusCode {
+        self.metrics().webhook_refused(refusal);
+        self.refusals.count(refusal, Instant::now());
+        status_of(refusal)
+    }
+}
+
+fn status_of(refusal: Refusal) -> StatusCode {
+    match refusal {
+        Refusal::WrongSecret => StatusCode::UNAUTHORIZED,
+        Refusal::NotAnUpdate => StatusCode::BAD_REQUEST,
+        Refusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Refusal::TooSlow => StatusCode::REQUEST_TIMEOUT,
+    }
+}
+
+/// Refused requests since the last log line about them.
+#[derive(Debug, Default)]
+struct Refusals {
+    inner: std::sync::Mutex<RefusalLog>,
+}
+
+#[derive(Debug, Default)]
+struct RefusalLog {
+    since_logged: [u64; 4],
+    logged_at: Option<Instant>,
+}
+
+impl Refusals {
+    /// The least time between two log lines about refused requests.
+    const SUMMARY_EVERY: Duration = Duration::from_secs(60);
+
+    /// Count `refusal` at `now`; log what was counted if the last line is old enough (the
+    /// first refusal is logged at once, so an operator sees a problem start).
+    fn count(&self, refusal: Refusal, now: Instant) {
+        let mut log = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let at = Refusal::ALL.iter().position(|r| *r == refusal).unwrap_or(0);
+        log.since_logged[at] += 1;
+        let due = log
+            .logged_at
+            .is_none_or(|then| now.duration_since(then) >= Self::SUMMARY_EVERY);
+        if due {
+            let counts = std::mem::take(&mut log.since_logged);
+            log.logged_at = Some(now);
+            drop(log);
+            log::warn!("webhook: requests refused: {}", summary(&counts));
         }
     }
 }
 
-async fn read_body(body: Body, limits: Limits) -> Result<Bytes, StatusCode> {
+/// "401 wrong_secret: 3, 413 too_large: 1": the refusals counted, by status and reason.
+fn summary(counts: &[u64; 4]) -> String {
+    Refusal::ALL
+        .iter()
+        .zip(counts)
+        .filter(|(_, n)| **n > 0)
+        .map(|(r, n)| format!("{} {}: {n}", status_of(*r).as_u16(), r.label()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn read_body(body: Body, limits: Limits) -> Result<Bytes, Refusal> {
     let read = axum::body::to_bytes(body, limits.body_bytes);
     match tokio::time::timeout(limits.body_timeout, read).await {
         Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(_)) => {
-            log::warn!(
-                "webhook: body over {} bytes or cut short, refused (413)",
-                limits.body_bytes
-            );
-            Err(StatusCode::PAYLOAD_TOO_LARGE)
-        }
-        Err(_) => {
-            log::warn!(
-                "webhook: body not received within {} ms, refused (408)",
-                limits.body_timeout.as_millis()
-            );
-            Err(StatusCode::REQUEST_TIMEOUT)
-        }
+        Ok(Err(_)) => Err(Refusal::TooLarge),
+        Err(_) => Err(Refusal::TooSlow),
     }
 }
 
@@ -330,13 +377,22 @@ pub async fn run(
     let listener = TcpListener::bind(settings.listen)
         .await
         .map_err(|e| Error(format!("cannot listen on {}: {e}", settings.listen)))?;
-    let hook = Webhook::new(bot.clone(), me, brain, &settings.secret)
-        .with_metrics(metrics.clone())
-        .with_recent(Arc::new(Recent::new()));
-    let app = router(settings.url.path(), hook)?;
+    let inbox = Inbox::new(
+        bot.clone(),
+        me,
+        brain,
+        metrics.clone(),
+        Arc::new(Recent::new()),
+    );
+    let trimmer = tokio::spawn(inbox.clone().trim_when_idle());
+    let app = router(
+        settings.url.path(),
+        Webhook::with_inbox(inbox, &settings.secret),
+    )?;
     register(&bot, &settings, &metrics).await?;
     log::info!("serving by webhook on {}", settings.listen);
     serve(listener, app, Limits::default(), stop).await;
+    trimmer.abort();
     Ok(())
 }
 
@@ -350,7 +406,8 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits, stop: Sto
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout);
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(limits.buffer_bytes.max(8192));
     loop {
         let slot = tokio::select! {
             biased;

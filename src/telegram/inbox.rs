@@ -1,0 +1,327 @@
+//! Every update's way in, from either door: one chat's updates answered in the order they
+//! came, at most [`IN_FLIGHT`] updates held and [`ANSWERING`] answered at once, and nothing
+//! kept for a chat once its updates are answered.
+//!
+//! Why not teloxide's dispatcher: it gives each chat a worker task with a queue of its own and
+//! keeps them until more chats have workers than were ever busy at once, so a burst of 20,000
+//! chats left about 200 MiB resident for good (measured in tests/telegram_burst.rs). A bot
+//! that many people use over months sees millions of chats; what it keeps for one must go
+//! when that chat's last update is answered. Here a chat costs a map entry and a one-shot
+//! channel while it has updates in flight, and nothing after.
+//!
+//! Order: an update takes its chat's [`Turn`] the moment it arrives (synchronously, so the
+//! order of arrival is the order of turns) and waits for the update before it to be answered.
+//! Polling hands updates over in Telegram's order; in webhook mode the order is that of
+//! arrival at this replica (Telegram posts a chat's updates one after another unless it has
+//! several connections open).
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use teloxide::dispatching::UpdateHandler;
+use teloxide::prelude::*;
+use teloxide::types::{Me, UpdateKind};
+use teloxide::RequestError;
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
+
+use crate::forget::Recent;
+use crate::metrics::Metrics;
+use crate::telegram::handlers;
+use crate::telegram::send::is_retryable;
+use crate::telegram::{SharedBrain, TgBot};
+
+/// Updates held at once, waiting for their turn or being answered. Telegram lets a bot send
+/// about 30 messages a second, so a thousand in hand is half a minute of sending: more buys
+/// nothing but memory. Polling stops asking Telegram for more while this many are held
+/// (Telegram keeps them for a day); in webhook mode the requests wait.
+pub const IN_FLIGHT: usize = 1_000;
+
+/// Updates answered at once (matched and their reply on its way); the rest of those in
+/// flight wait for their chat's turn or for one of these. Each reply being sent may hold a
+/// connection to the Bot API with its buffers, which is what the bot's memory at the peak of
+/// a burst is made of. teloxide's throttle lets requests through in rounds of 250 ms, so this
+/// many at once can send about four times as many a second: 1,000, over thirty times
+/// Telegram's 30. Each chat has at most one update answered at a time, so a chat held up by
+/// Telegram's per-chat limits holds up no other.
+pub const ANSWERING: usize = 256;
+
+/// How often an idle bot hands freed memory back after a busy spell.
+const TRIM_EVERY: Duration = Duration::from_secs(5);
+
+/// Whether Telegram should deliver an update again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Answered, deliberately ignored, or dropped for good (a refusal, a panic): done.
+    Done,
+    /// The reply could not be sent for a reason a retry may fix.
+    Retry,
+}
+
+/// What answering an update needs: the handler tree and its dependencies, the chats' turns
+/// and the cap on updates in flight. Cheap to clone (all shared).
+#[derive(Clone)]
+pub struct Inbox {
+    bot: TgBot,
+    me: Me,
+    brain: Arc<SharedBrain>,
+    metrics: Metrics,
+    recent: Arc<Recent>,
+    handler: Arc<UpdateHandler<RequestError>>,
+    turns: Arc<Turns>,
+    slots: Arc<Semaphore>,
+    answering: Arc<Semaphore>,
+    /// Updates taken in so far (to tell whether anything happened since the last trim).
+    taken: Arc<AtomicU64>,
+}
+
+impl Inbox {
+    /// An inbox answering with [`handlers::schema`] as `me`, counting in `metrics`,
+    /// remembering message ids for `/forget` in `recent`.
+    pub fn new(
+        bot: TgBot,
+        me: Me,
+        brain: Arc<SharedBrain>,
+        metrics: Metrics,
+        recent: Arc<Recent>,
+    ) -> Self {
+        Self {
+            bot,
+            me,
+            brain,
+            metrics,
+            recent,
+            handler: Arc::new(handlers::schema()),
+            turns: Arc::new(Turns::default()),
+            slots: Arc::new(Semaphore::new(IN_FLIGHT)),
+            answering: Arc::new(Semaphore::new(ANSWERING)),
+            taken: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// The same inbox answering with `handler` instead (a test's tree; wrap it in
+    /// [`handlers::guarded`] as the shipped one is).
+    pub fn with_handler(self, handler: UpdateHandler<RequestError>) -> Self {
+        Self {
+            handler: Arc::new(handler),
+            ..self
+        }
+    }
+
+    /// The same inbox counting in `metrics`.
+    pub fn with_metrics(self, metrics: Metrics) -> Self {
+        Self { metrics, ..self }
+    }
+
+    /// The same inbox remembering message ids for `/forget` in `recent`.
+    pub fn with_recent(self, recent: Arc<Recent>) -> Self {
+        Self { recent, ..self }
+    }
+
+    /// The counters this inbox counts in.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Answer `update` after the updates of its chat that came before it; waits for room
+    /// first when [`IN_FLIGHT`] updates are held. For the webhook, which answers Telegram
+    /// only once the reply is sent.
+    pub async fn answer(&self, update: Update) -> Outcome {
+        let slot = self.room().await;
+        let turn = self.turns.take(chat_key(&update));
+        self.answer_in_turn(update, turn, slot).await
+    }
+
+    /// Take `update`'s turn now and answer it on a task of its own; waits only for room. For
+    /// polling, which must not wait for one chat's reply before reading the next update.
+    pub async fn spawn(&self, update: Update) {
+        let slot = self.room().await;
+        let turn = self.turns.take(chat_key(&update));
+        let inbox = self.clone();
+        tokio::spawn(async move {
+            inbox.answer_in_turn(update, turn, slot).await;
+        });
+    }
+
+    /// Wait until every update taken in has been answered.
+    pub async fn drain(&self) {
+        let all = u32::try_from(IN_FLIGHT).unwrap_or(u32::MAX);
+        if let Ok(all) = self.slots.acquire_many(all).await {
+            drop(all);
+        }
+    }
+
+    /// Chats with updates in flight now (for tests and `/metrics`).
+    pub fn chats_in_flight(&self) -> usize {
+        self.turns.chats()
+    }
+
+    /// Hand freed memory back to the system whenever the bot has gone idle after handling
+    /// something: a burst's updates, replies and buffers are freed when answered, but the
+    /// allocator keeps the pages unless asked. Runs until the task is aborted.
+    pub async fn trim_when_idle(self) {
+        let mut trimmed_at = 0;
+        loop {
+            tokio::time::sleep(TRIM_EVERY).await;
+            let taken = self.taken.load(Ordering::Relaxed);
+            let idle = self.slots.available_permits() == IN_FLIGHT;
+            if idle && taken != trimmed_at {
+                crate::memory::release_freed();
+                trimmed_at = taken;
+            }
+        }
+    }
+
+    async fn room(&self) -> Option<OwnedSemaphorePermit> {
+        let slot = self.slots.clone().acquire_owned().await.ok();
+        self.taken.fetch_add(1, Ordering::Relaxed);
+        slot
+    }
+
+    async fn answer_in_turn(
+        &self,
+        update: Update,
+        mut turn: Turn,
+        slot: Option<OwnedSemaphorePermit>,
+    ) -> Outcome {
+        turn.wait().await;
+        let answering = self.answering.acquire().await.ok();
+        let outcome = self.dispatch(update).await;
+        drop(answering);
+        drop(turn);
+        drop(slot);
+        outcome
+    }
+
+    /// Run `update` through the handler tree.
+    async fn dispatch(&self, update: Update) -> Outcome {
+        if matches!(update.kind, UpdateKind::Error(_)) {
+            handlers::unhandled(&update, &self.metrics);
+            return Outcome::Done;
+        }
+        let deps = dptree::deps![
+            self.bot.clone(),
+            self.me.clone(),
+            self.brain.clone(),
+            self.metrics.clone(),
+            self.recent.clone(),
+            update
+        ];
+        match self.handler.dispatch(deps).await {
+            ControlFlow::Break(Err(e)) if is_retryable(&e) => Outcome::Retry,
+            ControlFlow::Break(_) => Outcome::Done,
+            ControlFlow::Continue(deps) => {
+                handlers::unhandled(&deps.get::<Update>(), &self.metrics);
+                Outcome::Done
+            }
+        }
+    }
+}
+
+/// Whose turn an update waits for: its chat's, or for an update without a chat (an inline
+/// query, say) its sender's; `None` when it has neither (answered at once).
+fn chat_key(update: &Update) -> Option<i64> {
+    update
+        .chat()
+        .map(|chat| chat.id.0)
+        .or_else(|| update.from().map(|user| user.id.0 as i64))
+}
+
+/// The turns of the chats with updates in flight, each chat's in order of arrival.
+///
+/// A chat's entry holds the receiving end for its newest update's turn and how many turns are
+/// outstanding; the entry goes when the last is done. A turn is over when it is dropped (also
+/// if its task panicked or was cancelled), so a chat can never be left waiting.
+#[derive(Debug, Default)]
+pub struct Turns {
+    chats: Mutex<HashMap<i64, Chat>>,
+}
+
+#[derive(Debug)]
+struct Chat {
+    /// Resolves when the newest turn taken is over.
+    newest: Option<oneshot::Receiver<()>>,
+    /// Turns taken and not yet over.
+    outstanding: usize,
+}
+
+/// One update's place in its chat's line: wait for it with [`Turn::wait`]; dropping it lets the
+/// next update of the chat go.
+#[derive(Debug)]
+pub struct Turn {
+    key: Option<(i64, Arc<Turns>)>,
+    after: Option<oneshot::Receiver<()>>,
+    _over: Option<oneshot::Sender<()>>,
+}
+
+impl Turns {
+    /// A place in line for chat `key`, behind every turn taken for it before (`None`: no line).
+    pub fn take(self: &Arc<Self>, key: Option<i64>) -> Turn {
+        let Some(key) = key else {
+            return Turn {
+                key: None,
+                after: None,
+                _over: None,
+            };
+        };
+        let (over, newest) = oneshot::channel();
+        let mut chats = self.lock();
+        let chat = chats.entry(key).or_insert(Chat {
+            newest: None,
+            outstanding: 0,
+        });
+        let after = chat.newest.replace(newest);
+        chat.outstanding += 1;
+        Turn {
+            key: Some((key, Arc::clone(self))),
+            after,
+            _over: Some(over),
+        }
+    }
+
+    /// Chats with turns outstanding.
+    pub fn chats(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Chat>> {
+        self.chats.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn finish(&self, key: i64) {
+        let mut chats = self.lock();
+        if let Some(chat) = chats.get_mut(&key) {
+            chat.outstanding -= 1;
+            if chat.outstanding == 0 {
+                chats.remove(&key);
+                // A map that held a burst's chats keeps its table unless told.
+                if chats.capacity() > 64 && chats.len() < chats.capacity() / 8 {
+                    let keep = chats.len() * 2;
+                    chats.shrink_to(keep);
+                }
+            }
+        }
+    }
+}
+
+impl Turn {
+    /// Wait until every earlier update of the chat has been answered (or given up on).
+    pub async fn wait(&mut self) {
+        if let Some(after) = self.after.as_mut() {
+            // The sender is only ever dropped, never used: the error is the signal.
+            let _ = after.await;
+        }
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        // Let the next turn go before the entry is updated; order does not matter for it.
+        self._over.take();
+        if let Some((key, turns)) = self.key.take() {
+            turns.finish(key);
+        }
+    }
+}
