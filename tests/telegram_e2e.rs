@@ -313,6 +313,17 @@ async fn webhook_answers_every_update_once_and_refuses_strangers() {
         post(&client, &url, Some(secret), "{not json".to_owned()).await,
         400
     );
+    for _ in 0..300 {
+        assert_eq!(
+            post(&client, &url, Some("flood"), hello.to_string()).await,
+            401
+        );
+    }
+    let summaries = bot.log().matches("requests refused").count();
+    assert_eq!(
+        summaries, 1,
+        "refusals are summarised, not logged one by one"
+    );
     let mut hello = hello;
     hello["update_id"] = 1000.into();
     assert_eq!(

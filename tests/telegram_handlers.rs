@@ -446,6 +446,32 @@ async fn a_dropped_connection_is_retried_and_the_reply_arrives_once() {
 }
 
 #[tokio::test]
+async fn a_reply_lost_on_the_way_back_is_sent_again_and_counted_as_a_possible_double() {
+    let h = Harness::start().await;
+    h.fake.inject("sendMessage", Fault::Lost);
+    let chat = u::private_chat_id(73);
+    h.handled(u::private_text(chat, "hello")).await;
+    assert_eq!(h.fake.sent_to(chat).len(), 2, "the person has it twice");
+    let out = h.metrics.render();
+    assert!(
+        out.contains(r#"safeguard_possible_double_replies_total{method="sendMessage"} 1"#),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn a_429_is_no_possible_double() {
+    let h = Harness::start().await;
+    h.fake.inject("sendMessage", Fault::RetryAfter(1));
+    h.handled(u::private_text(u::private_chat_id(74), "hello"))
+        .await;
+    assert!(!h
+        .metrics
+        .render()
+        .contains("safeguard_possible_double_replies_total{"));
+}
+
+#[tokio::test]
 async fn a_reply_that_cannot_be_sent_is_an_error_after_bounded_retries() {
     let h = Harness::start().await;
     for _ in 0..ATTEMPTS {

@@ -207,7 +207,7 @@ async fn polling(mode: &str, chats: i64, paced: Option<u32>, throttle: &[&str]) 
         Some(rate) => push_paced(&fake, all, rate).await,
     };
     assert!(
-        fake.wait_until(ALL_ANSWERED_WITHIN, |f| f.sent().len() >= total)
+        fake.wait_until(ALL_ANSWERED_WITHIN, |f| f.sent_count() >= total)
             .await,
         "not every message was answered; log:\n{}",
         bot.log()

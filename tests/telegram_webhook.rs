@@ -133,6 +133,11 @@ async fn a_wrong_or_missing_secret_is_401_and_nothing_is_answered() {
         );
     }
     assert!(l.fake.sent().is_empty());
+    let out = l.metrics.render();
+    assert!(
+        out.contains(r#"safeguard_webhook_refused_total{reason="wrong_secret"} 4"#),
+        "{out}"
+    );
 }
 
 #[tokio::test]
@@ -151,14 +156,96 @@ async fn a_body_that_is_not_an_update_is_400_and_the_listener_keeps_serving() {
 }
 
 #[tokio::test]
-async fn a_body_over_1_mib_is_413() {
+async fn a_body_over_64_kib_is_413_and_counted() {
     let l = Listener::start(Limits::default()).await;
     let huge = format!(
         r#"{{"update_id": 1, "padding": "{}"}}"#,
-        "x".repeat(1 << 20)
+        "x".repeat(64 << 10)
     );
     assert_eq!(l.post(Some(SECRET), huge).await, 413);
     assert!(l.fake.sent().is_empty());
+    let out = l.metrics.render();
+    assert!(
+        out.contains(r#"safeguard_webhook_refused_total{reason="too_large"} 1"#),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn the_largest_message_telegram_sends_fits_the_body_limit() {
+    let l = Listener::start(Limits::default()).await;
+    let chat = u::private_chat_id(41);
+    // 4,096 characters, each four bytes of UTF-8 (an emoji is two of Telegram's characters,
+    // so this is twice the longest message), replying to another such message.
+    let long = "\u{1F622}".repeat(4096);
+    let mut update = u::private_text(chat, &long);
+    update["message"]["reply_to_message"] = u::private_text(chat, &long)["message"].clone();
+    assert!(update.to_string().len() > 32 << 10);
+    assert_eq!(l.post_update(Some(SECRET), update).await, 200);
+    assert_eq!(l.fake.sent_to(chat).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headers_over_16_kib_are_refused_before_anything_else() {
+    let l = Listener::start(Limits::default()).await;
+    let addr = l.addr;
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        let padding = "a".repeat(20 << 10);
+        let request = format!("POST {PATH} HTTP/1.1\r\nHost: x\r\nX-Padding: {padding}\r\n\r\n");
+        let _ = stream.write_all(request.as_bytes());
+        read_until_closed(&mut stream, Duration::from_secs(5))
+    })
+    .await
+    .expect("join");
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer:.60}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_chats_updates_are_answered_in_the_order_they_came() {
+    let l = Listener::start(Limits::default()).await;
+    let chat = u::private_chat_id(42);
+    let (first, second) = ("hello", "what does the law say about nudes");
+    // The first reply is slow to send: without a turn per chat, the second would overtake it.
+    l.fake
+        .inject("sendMessage", Fault::Slow(Duration::from_millis(600)));
+    let (a, b) = tokio::join!(
+        l.post_update(Some(SECRET), u::private_text(chat, first)),
+        async {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            l.post_update(Some(SECRET), u::private_text(chat, second))
+                .await
+        }
+    );
+    assert_eq!((a, b), (200, 200));
+    let texts: Vec<String> = l.fake.sent_to(chat).into_iter().map(|s| s.text).collect();
+    let brain = l.brain.current();
+    assert_eq!(
+        texts,
+        vec![
+            brain.respond(Input::Text(first)).reply,
+            brain.respond(Input::Text(second)).reply
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_chat_holds_up_no_other_chat() {
+    let l = Listener::start(Limits::default()).await;
+    let (slow, quick) = (u::private_chat_id(43), u::private_chat_id(44));
+    l.fake
+        .inject("sendMessage", Fault::Slow(Duration::from_millis(800)));
+    let (a, b) = tokio::join!(
+        l.post_update(Some(SECRET), u::private_text(slow, "hello")),
+        async {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            l.post_update(Some(SECRET), u::private_text(quick, "hello"))
+                .await
+        }
+    );
+    assert_eq!((a, b), (200, 200));
+    let (slow_at, quick_at) = (l.fake.sent_to(slow)[0].at, l.fake.sent_to(quick)[0].at);
+    assert!(quick_at < slow_at, "the other chat was answered first");
 }
 
 #[tokio::test]

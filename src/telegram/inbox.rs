@@ -325,3 +325,48 @@ impl Drop for Turn {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_chat_is_forgotten_once_its_last_turn_is_over() {
+        let turns = Arc::new(Turns::default());
+        let first = turns.take(Some(7));
+        let mut second = turns.take(Some(7));
+        let other = turns.take(Some(8));
+        assert_eq!(turns.chats(), 2);
+        drop(first);
+        second.wait().await;
+        drop(second);
+        assert_eq!(turns.chats(), 1, "chat 7 is gone");
+        drop(other);
+        assert_eq!(turns.chats(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_turn_waits_for_the_one_before_it_even_if_that_one_was_abandoned() {
+        let turns = Arc::new(Turns::default());
+        let first = turns.take(Some(1));
+        let mut second = turns.take(Some(1));
+        let waiting = tokio::time::timeout(Duration::from_millis(50), second.wait()).await;
+        assert!(waiting.is_err(), "the second waits while the first is held");
+        // A task that panicked or was cancelled drops its turn: the next one goes.
+        drop(first);
+        tokio::time::timeout(Duration::from_secs(1), second.wait())
+            .await
+            .expect("the second goes once the first is dropped");
+    }
+
+    #[tokio::test]
+    async fn updates_without_a_chat_wait_for_nothing() {
+        let turns = Arc::new(Turns::default());
+        let _held = turns.take(None);
+        let mut next = turns.take(None);
+        tokio::time::timeout(Duration::from_millis(50), next.wait())
+            .await
+            .expect("no line");
+        assert_eq!(turns.chats(), 0);
+    }
+}

@@ -43,6 +43,11 @@ pub enum Fault {
     Drop,
     /// HTTP 400 with a description Telegram might give; not worth retrying.
     Refuse,
+    /// Served as usual, after this long.
+    Slow(Duration),
+    /// Carried out (a message is sent), then the connection breaks before the answer: the bot
+    /// cannot tell it from [`Fault::Drop`], and a retry sends the message twice.
+    Lost,
 }
 
 /// One request the bot made.
@@ -86,6 +91,8 @@ struct Inner {
     webhook_url: Option<String>,
     webhook_secret: Option<String>,
     deleted: Vec<(i64, i64)>,
+    /// Until when every call gets a broken connection (the Bot API is unreachable).
+    away_until: Option<Instant>,
 }
 
 struct Shared {
@@ -159,6 +166,12 @@ impl FakeApi {
         id
     }
 
+    /// Break the connection of every call for the next `time`, as if the Bot API had gone
+    /// away; it comes back by itself.
+    pub fn go_away(&self, time: Duration) {
+        self.shared.lock().away_until = Some(Instant::now() + time);
+    }
+
     /// Serve `fault` instead of the next unfaulted call of `method` (any case).
     pub fn inject(&self, method: &str, fault: Fault) {
         self.shared
@@ -188,6 +201,11 @@ impl FakeApi {
     /// Every message sent, in order.
     pub fn sent(&self) -> Vec<Sent> {
         self.shared.lock().sent.clone()
+    }
+
+    /// How many messages the bot has sent (cheap: for waiting on many).
+    pub fn sent_count(&self) -> usize {
+        self.shared.lock().sent.len()
     }
 
     /// Messages sent to `chat`, in order.
@@ -264,7 +282,12 @@ async fn api(
     let body = parse_body(&headers, &body);
     let fault = {
         let mut inner = shared.lock();
-        let fault = inner.faults.get_mut(&method).and_then(VecDeque::pop_front);
+        let away = inner.away_until.is_some_and(|until| Instant::now() < until);
+        let fault = if away {
+            Some(Fault::Drop)
+        } else {
+            inner.faults.get_mut(&method).and_then(VecDeque::pop_front)
+        };
         inner.calls.push(Call {
             method: method.clone(),
             body: body.clone(),
@@ -289,12 +312,22 @@ async fn api(
                 None,
             )
         }
+        Some(Fault::Slow(time)) => tokio::time::sleep(time).await,
+        Some(Fault::Lost) => {
+            let _ = answer(&shared, &method, body).await;
+            return dropped_connection();
+        }
         None => {}
     }
-    match method.as_str() {
-        "getupdates" => get_updates(&shared, &body).await,
+    answer(&shared, &method, body).await
+}
+
+/// Carry out `method` and answer as the Bot API would.
+async fn answer(shared: &Shared, method: &str, body: Value) -> Response {
+    match method {
+        "getupdates" => get_updates(shared, &body).await,
         "getme" => ok(me()),
-        "sendmessage" => ok(send_message(&shared, body)),
+        "sendmessage" => ok(send_message(shared, body)),
         "setwebhook" => {
             let mut inner = shared.lock();
             inner.webhook_url = body["url"].as_str().map(str::to_owned);
@@ -309,7 +342,7 @@ async fn api(
             let url = shared.lock().webhook_url.clone().unwrap_or_default();
             ok(json!({ "url": url, "has_custom_certificate": false, "pending_update_count": 0 }))
         }
-        "deletemessage" | "deletemessages" => delete_messages(&shared, &body),
+        "deletemessage" | "deletemessages" => delete_messages(shared, &body),
         "answercallbackquery" | "setmycommands" => ok(json!(true)),
         "getfile" => ok(json!({
             "file_id": body["file_id"], "file_unique_id": "unique", "file_size": 1, "file_path": "photos/file_0.jpg"
