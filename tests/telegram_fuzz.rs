@@ -15,11 +15,10 @@ use proptest::test_runner::{Config, TestRunner};
 use safeguard_bot::forget::Recent;
 use safeguard_bot::metrics::Metrics;
 use safeguard_bot::telegram::entities;
-use safeguard_bot::telegram::handlers::schema;
+use safeguard_bot::telegram::handlers::{dependencies, schema};
 use serde_json::{json, Value};
 use support::fake_api::{bot_user, FakeApi, BOT_USERNAME};
 use support::updates as u;
-use teloxide::dptree;
 use teloxide::types::{MessageEntity, MessageEntityKind, Update};
 
 /// Pieces texts are made of: ASCII, the bot's name, emoji (surrogate pairs in UTF-16),
@@ -206,14 +205,7 @@ fn arbitrary_messages_through_the_handler_tree_never_panic() {
         .run(&strategy, |(shape, text, entities)| {
             let update = update(shape, &text, entities);
             let update: Update = serde_json::from_str(&update.to_string()).expect("a valid update");
-            let deps = dptree::deps![
-                bot.clone(),
-                me.clone(),
-                brain.clone(),
-                metrics.clone(),
-                recent.clone(),
-                update
-            ];
+            let deps = dependencies(&bot, &me, &brain, &metrics, &recent, update);
             let before = panics(&metrics);
             let outcome = runtime.block_on(tree.dispatch(deps));
             prop_assert!(matches!(outcome, ControlFlow::Break(Ok(()))));

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use safeguard_bot::forget::Recent;
 use safeguard_bot::metrics::Metrics;
 use safeguard_bot::telegram::forget;
-use safeguard_bot::telegram::handlers::{schema, HandlerResult};
+use safeguard_bot::telegram::handlers::{dependencies, schema, HandlerResult};
 use safeguard_bot::telegram::send::ATTEMPTS;
 use safeguard_bot::telegram::{SharedBrain, TgBot};
 use safeguard_bot::{Button, Input, Reply};
@@ -51,14 +51,14 @@ impl Harness {
         // From text, as the Bot API's bytes arrive: teloxide's `Update` does not deserialize
         // from a `serde_json::Value`.
         let update: Update = serde_json::from_str(&update.to_string()).expect("a valid update");
-        let deps = dptree::deps![
-            self.bot.clone(),
-            self.me.clone(),
-            self.brain.clone(),
-            self.metrics.clone(),
-            self.recent.clone(),
-            update
-        ];
+        let deps = dependencies(
+            &self.bot,
+            &self.me,
+            &self.brain,
+            &self.metrics,
+            &self.recent,
+            update,
+        );
         schema().dispatch(deps).await
     }
 
@@ -796,14 +796,7 @@ async fn a_panic_in_the_tree_drops_only_that_update_and_is_counted() {
         let mut update = u::private_text(chat, "hello");
         update["update_id"] = 1.into();
         let update: Update = serde_json::from_str(&update.to_string()).expect("a valid update");
-        let deps = dptree::deps![
-            h.bot.clone(),
-            h.me.clone(),
-            h.brain.clone(),
-            h.metrics.clone(),
-            h.recent.clone(),
-            update
-        ];
+        let deps = dependencies(&h.bot, &h.me, &h.brain, &h.metrics, &h.recent, update);
         let tree = tree.clone();
         async move { tree.dispatch(deps).await }
     };

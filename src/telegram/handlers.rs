@@ -64,6 +64,27 @@ pub fn schema() -> UpdateHandler<RequestError> {
     guarded(tree())
 }
 
+/// What the handler tree needs to answer `update`, in one place: every door (the inbox) and
+/// every test that drives the tree builds its dependencies here, so adding one touches one
+/// list.
+pub fn dependencies(
+    bot: &TgBot,
+    me: &Me,
+    brain: &Arc<SharedBrain>,
+    metrics: &Metrics,
+    recent: &Arc<Recent>,
+    update: Update,
+) -> DependencyMap {
+    dptree::deps![
+        bot.clone(),
+        me.clone(),
+        brain.clone(),
+        metrics.clone(),
+        recent.clone(),
+        update
+    ]
+}
+
 /// `handler`, with a panic anywhere in it (a bug, here or in a dependency) caught: the update
 /// is dropped as handled (`Ok`, so the webhook answers 200 and Telegram does not deliver it
 /// again and again), counted in [`Metrics::update_panicked`] and logged by its kind only.

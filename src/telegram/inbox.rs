@@ -153,11 +153,6 @@ impl Inbox {
         }
     }
 
-    /// Chats with updates in flight now (for tests and `/metrics`).
-    pub fn chats_in_flight(&self) -> usize {
-        self.turns.chats()
-    }
-
     /// Hand freed memory back to the system whenever the bot has gone idle after handling
     /// something: a burst's updates, replies and buffers are freed when answered, but the
     /// allocator keeps the pages unless asked. Runs until the task is aborted.
@@ -201,14 +196,14 @@ impl Inbox {
             handlers::unhandled(&update, &self.metrics);
             return Outcome::Done;
         }
-        let deps = dptree::deps![
-            self.bot.clone(),
-            self.me.clone(),
-            self.brain.clone(),
-            self.metrics.clone(),
-            self.recent.clone(),
-            update
-        ];
+        let deps = handlers::dependencies(
+            &self.bot,
+            &self.me,
+            &self.brain,
+            &self.metrics,
+            &self.recent,
+            update,
+        );
         match self.handler.dispatch(deps).await {
             ControlFlow::Break(Err(e)) if is_retryable(&e) => Outcome::Retry,
             ControlFlow::Break(_) => Outcome::Done,
