@@ -553,3 +553,32 @@ async fn webhook_a_bad_entity_gets_200_and_the_chat_goes_on() {
     assert!(!log.contains("internal error"), "no panic:\n{log}");
     assert_log_holds_none(&log, &["hello".to_owned(), group.to_string()]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polling_a_reply_in_hand_outlasts_the_bot_api_going_away() {
+    let fake = FakeApi::start().await;
+    let mut bot = spawn(&["telegram"], &bot_env(&fake));
+    wait_for(&fake, &bot, "polling", |f| {
+        !f.calls("getUpdates").is_empty()
+    })
+    .await;
+    // The first try at the reply breaks; as it does, the Bot API goes away for 4 s, longer
+    // than a few quick retries last.
+    fake.inject("sendMessage", Fault::Drop);
+    let chat = u::private_chat_id(7);
+    fake.push_update(u::private_text(chat, "what is the number for childline"));
+    wait_for(&fake, &bot, "the first try", |f| {
+        !f.calls("sendMessage").is_empty()
+    })
+    .await;
+    fake.go_away(Duration::from_secs(4));
+    wait_for(&fake, &bot, "the reply after the outage", |f| {
+        !f.sent_to(chat).is_empty()
+    })
+    .await;
+    let tries = fake.calls("sendMessage");
+    let span = tries[tries.len() - 1].at - tries[0].at;
+    assert!(span >= Duration::from_secs(4), "the last try came {span:?} after the first");
+    assert_eq!(fake.sent_to(chat).len(), 1);
+    stop_cleanly(&mut bot, "TERM");
+}

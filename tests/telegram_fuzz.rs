@@ -16,6 +16,7 @@ use safeguard_bot::forget::Recent;
 use safeguard_bot::metrics::Metrics;
 use safeguard_bot::telegram::entities;
 use safeguard_bot::telegram::handlers::{dependencies, schema};
+use safeguard_bot::telegram::send::Patience;
 use serde_json::{json, Value};
 use support::fake_api::{bot_user, FakeApi, BOT_USERNAME};
 use support::updates as u;
@@ -205,7 +206,15 @@ fn arbitrary_messages_through_the_handler_tree_never_panic() {
         .run(&strategy, |(shape, text, entities)| {
             let update = update(shape, &text, entities);
             let update: Update = serde_json::from_str(&update.to_string()).expect("a valid update");
-            let deps = dependencies(&bot, &me, &brain, &metrics, &recent, update);
+            let deps = dependencies(
+                &bot,
+                &me,
+                &brain,
+                &metrics,
+                &recent,
+                Patience::BRIEF,
+                update,
+            );
             let before = panics(&metrics);
             let outcome = runtime.block_on(tree.dispatch(deps));
             prop_assert!(matches!(outcome, ControlFlow::Break(Ok(()))));

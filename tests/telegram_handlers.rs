@@ -13,7 +13,7 @@ use safeguard_bot::forget::Recent;
 use safeguard_bot::metrics::Metrics;
 use safeguard_bot::telegram::forget;
 use safeguard_bot::telegram::handlers::{dependencies, schema, HandlerResult};
-use safeguard_bot::telegram::send::ATTEMPTS;
+use safeguard_bot::telegram::send::Patience;
 use safeguard_bot::telegram::{SharedBrain, TgBot};
 use safeguard_bot::{Button, Input, Reply};
 use serde_json::Value;
@@ -57,6 +57,7 @@ impl Harness {
             &self.brain,
             &self.metrics,
             &self.recent,
+            Patience::BRIEF,
             update,
         );
         schema().dispatch(deps).await
@@ -474,13 +475,16 @@ async fn a_429_is_no_possible_double() {
 #[tokio::test]
 async fn a_reply_that_cannot_be_sent_is_an_error_after_bounded_retries() {
     let h = Harness::start().await;
-    for _ in 0..ATTEMPTS {
+    for _ in 0..Patience::BRIEF.tries() + 10 {
         h.fake.inject("sendMessage", Fault::Drop);
     }
     let chat = u::private_chat_id(72);
     let outcome = h.dispatch(u::private_text(chat, "hello")).await;
     assert!(matches!(outcome, ControlFlow::Break(Err(_))));
-    assert_eq!(h.fake.calls("sendMessage").len(), ATTEMPTS as usize);
+    assert_eq!(
+        h.fake.calls("sendMessage").len(),
+        Patience::BRIEF.tries() as usize
+    );
     assert!(h.fake.sent().is_empty());
 }
 
@@ -796,7 +800,15 @@ async fn a_panic_in_the_tree_drops_only_that_update_and_is_counted() {
         let mut update = u::private_text(chat, "hello");
         update["update_id"] = 1.into();
         let update: Update = serde_json::from_str(&update.to_string()).expect("a valid update");
-        let deps = dependencies(&h.bot, &h.me, &h.brain, &h.metrics, &h.recent, update);
+        let deps = dependencies(
+            &h.bot,
+            &h.me,
+            &h.brain,
+            &h.metrics,
+            &h.recent,
+            Patience::BRIEF,
+            update,
+        );
         let tree = tree.clone();
         async move { tree.dispatch(deps).await }
     };

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use safeguard_bot::metrics::Metrics;
 use safeguard_bot::telegram::handlers::{self, HandlerResult};
-use safeguard_bot::telegram::send::ATTEMPTS;
+use safeguard_bot::telegram::send::Patience;
 use safeguard_bot::telegram::signals::{Stop, StopHandle};
 use safeguard_bot::telegram::webhook::{self, Limits, Webhook, SECRET_HEADER};
 use safeguard_bot::telegram::{bot, Credentials, SharedBrain};
@@ -362,7 +362,7 @@ async fn ignored_kinds_are_200_without_a_reply() {
 #[tokio::test]
 async fn a_reply_that_cannot_be_sent_asks_telegram_to_deliver_again() {
     let l = Listener::start(Limits::default()).await;
-    for _ in 0..ATTEMPTS {
+    for _ in 0..Patience::BRIEF.tries() {
         l.fake.inject("sendMessage", Fault::Drop);
     }
     let chat = u::private_chat_id(5);

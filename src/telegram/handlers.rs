@@ -28,7 +28,7 @@ use crate::brain::Input;
 use crate::forget::Recent;
 use crate::metrics::Metrics;
 use crate::reply::Reply;
-use crate::telegram::send::{describe, retrying, send_reply, send_text, TOPIC_PREFIX};
+use crate::telegram::send::{describe, retrying, send_reply, send_text, Patience, TOPIC_PREFIX};
 use crate::telegram::{entities, forget};
 use crate::telegram::{SharedBrain, TgBot};
 
@@ -73,6 +73,7 @@ pub fn dependencies(
     brain: &Arc<SharedBrain>,
     metrics: &Metrics,
     recent: &Arc<Recent>,
+    patience: Patience,
     update: Update,
 ) -> DependencyMap {
     dptree::deps![
@@ -81,6 +82,7 @@ pub fn dependencies(
         brain.clone(),
         metrics.clone(),
         recent.clone(),
+        patience,
         update
     ]
 }
@@ -169,6 +171,7 @@ async fn on_command(
     bot: TgBot,
     brain: Arc<SharedBrain>,
     metrics: Metrics,
+    patience: Patience,
     recent: Arc<Recent>,
     msg: Message,
     command: Command,
@@ -176,7 +179,7 @@ async fn on_command(
     respond(
         &bot,
         &brain,
-        &metrics,
+        (&metrics, patience),
         &recent,
         &msg,
         "command",
@@ -190,6 +193,7 @@ async fn on_text(
     bot: TgBot,
     brain: Arc<SharedBrain>,
     metrics: Metrics,
+    patience: Patience,
     recent: Arc<Recent>,
     msg: Message,
     text: Text,
@@ -197,7 +201,7 @@ async fn on_text(
     respond(
         &bot,
         &brain,
-        &metrics,
+        (&metrics, patience),
         &recent,
         &msg,
         "text",
@@ -212,10 +216,20 @@ async fn on_media(
     bot: TgBot,
     brain: Arc<SharedBrain>,
     metrics: Metrics,
+    patience: Patience,
     recent: Arc<Recent>,
     msg: Message,
 ) -> HandlerResult {
-    respond(&bot, &brain, &metrics, &recent, &msg, "media", Input::Media).await
+    respond(
+        &bot,
+        &brain,
+        (&metrics, patience),
+        &recent,
+        &msg,
+        "media",
+        Input::Media,
+    )
+    .await
 }
 
 /// A location, contact, poll or similar meant for the bot: the fallback reply, so nobody who
@@ -224,13 +238,14 @@ async fn on_other_message(
     bot: TgBot,
     brain: Arc<SharedBrain>,
     metrics: Metrics,
+    patience: Patience,
     recent: Arc<Recent>,
     msg: Message,
 ) -> HandlerResult {
     respond(
         &bot,
         &brain,
-        &metrics,
+        (&metrics, patience),
         &recent,
         &msg,
         "other_message",
@@ -247,6 +262,7 @@ async fn on_forget(
     bot: TgBot,
     brain: Arc<SharedBrain>,
     metrics: Metrics,
+    patience: Patience,
     recent: Arc<Recent>,
     msg: Message,
 ) -> HandlerResult {
@@ -257,6 +273,7 @@ async fn on_forget(
         let sent = send_text(
             &bot,
             &metrics,
+            patience,
             msg.chat.id,
             Some(msg.id),
             &texts.in_group,
@@ -275,6 +292,7 @@ async fn on_forget(
     let sent = send_text(
         &bot,
         &metrics,
+        patience,
         msg.chat.id,
         None,
         note,
@@ -319,6 +337,7 @@ async fn on_button(
     bot: TgBot,
     brain: Arc<SharedBrain>,
     metrics: Metrics,
+    patience: Patience,
     recent: Arc<Recent>,
     query: CallbackQuery,
 ) -> HandlerResult {
@@ -335,7 +354,7 @@ async fn on_button(
         .and_then(|d| d.strip_prefix(TOPIC_PREFIX))
         .unwrap_or_default();
     let reply = brain.current().respond(Input::Topic(intent));
-    let sent = send_reply(&bot, &metrics, message.chat().id, None, &reply).await;
+    let sent = send_reply(&bot, &metrics, patience, message.chat().id, None, &reply).await;
     if let Ok(sent) = &sent {
         remember_sent(&recent, sent);
     }
@@ -345,7 +364,7 @@ async fn on_button(
 /// Answer a callback query (with retries), so the button stops spinning. A failure is logged
 /// and not fatal: the topic itself matters more.
 async fn acknowledge(bot: &TgBot, metrics: &Metrics, query: &CallbackQuery) {
-    let answered = retrying("answerCallbackQuery", metrics, || {
+    let answered = retrying("answerCallbackQuery", metrics, Patience::BRIEF, || {
         bot.answer_callback_query(query.id.clone()).send()
     })
     .await;
@@ -408,7 +427,7 @@ fn remember_sent(recent: &Recent, sent: &Message) {
 async fn respond(
     bot: &TgBot,
     brain: &SharedBrain,
-    metrics: &Metrics,
+    (metrics, patience): (&Metrics, Patience),
     recent: &Recent,
     msg: &Message,
     kind: &str,
@@ -418,7 +437,7 @@ async fn respond(
     metrics.update(kind);
     let reply = brain.current().respond(input);
     let reply_to = (!msg.chat.is_private()).then_some(msg.id);
-    let sent = send_reply(bot, metrics, msg.chat.id, reply_to, &reply).await;
+    let sent = send_reply(bot, metrics, patience, msg.chat.id, reply_to, &reply).await;
     if let Ok(sent) = &sent {
         remember_sent(recent, sent);
     }

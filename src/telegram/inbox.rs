@@ -30,7 +30,7 @@ use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 use crate::forget::Recent;
 use crate::metrics::Metrics;
 use crate::telegram::handlers;
-use crate::telegram::send::is_retryable;
+use crate::telegram::send::{is_retryable, Patience};
 use crate::telegram::{SharedBrain, TgBot};
 
 /// Updates held at once, waiting for their turn or being answered. Telegram lets a bot send
@@ -69,6 +69,7 @@ pub struct Inbox {
     brain: Arc<SharedBrain>,
     metrics: Metrics,
     recent: Arc<Recent>,
+    patience: Patience,
     handler: Arc<UpdateHandler<RequestError>>,
     turns: Arc<Turns>,
     slots: Arc<Semaphore>,
@@ -79,13 +80,15 @@ pub struct Inbox {
 
 impl Inbox {
     /// An inbox answering with [`handlers::schema`] as `me`, counting in `metrics`,
-    /// remembering message ids for `/forget` in `recent`.
+    /// remembering message ids for `/forget` in `recent`, trying to send each reply for as
+    /// long as `patience` allows.
     pub fn new(
         bot: TgBot,
         me: Me,
         brain: Arc<SharedBrain>,
         metrics: Metrics,
         recent: Arc<Recent>,
+        patience: Patience,
     ) -> Self {
         Self {
             bot,
@@ -93,6 +96,7 @@ impl Inbox {
             brain,
             metrics,
             recent,
+            patience,
             handler: Arc::new(handlers::schema()),
             turns: Arc::new(Turns::default()),
             slots: Arc::new(Semaphore::new(IN_FLIGHT)),
@@ -202,6 +206,7 @@ impl Inbox {
             &self.brain,
             &self.metrics,
             &self.recent,
+            self.patience,
             update,
         );
         match self.handler.dispatch(deps).await {

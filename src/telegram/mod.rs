@@ -48,7 +48,7 @@ use crate::forget::Recent;
 use crate::metrics::Metrics;
 pub use bot::Credentials;
 use inbox::Inbox;
-use send::{describe, error_kind};
+use send::{describe, error_kind, Patience};
 use signals::Stop;
 
 /// The bot every handler sends with: teloxide's `Bot` behind its `Throttle` adaptor.
@@ -226,7 +226,9 @@ async fn poll(
         .await
         .build();
     let stopper = listener.stop_token();
-    let inbox = Inbox::new(bot, me, brain, metrics.clone(), Arc::new(Recent::new()));
+    // The update is already taken from Telegram: a reply given up on is lost for good.
+    let recent = Arc::new(Recent::new());
+    let inbox = Inbox::new(bot, me, brain, metrics.clone(), recent, Patience::POLLING);
     let trimmer = tokio::spawn(inbox.clone().trim_when_idle());
     log::info!("serving by long polling");
     let updates = listener.as_stream();

@@ -3,8 +3,8 @@
 //!
 //! Sends go through teloxide's `Throttle` adaptor, which already waits out a 429
 //! (`retry_after`) and tries again, for the sending methods it throttles. [`retrying`] adds what
-//! Throttle does not do: a bounded number of retries after a network error or a server error
-//! (5xx), and after a 429 on the methods Throttle lets straight through
+//! Throttle does not do: retries for a while ([`Patience`]) after a network error or a server
+//! error (5xx), and after a 429 on the methods Throttle lets straight through
 //! (`answerCallbackQuery`, `setMyCommands`, `setWebhook`).
 //!
 //! A retry after a network error can, rarely, deliver a reply twice: when Telegram accepted the
@@ -25,11 +25,50 @@ use crate::metrics::Metrics;
 use crate::reply::{Button, Reply};
 use crate::telegram::TgBot;
 
-/// Tries of one request after a retryable failure, the first included.
-pub const ATTEMPTS: u32 = 4;
+/// How long a request keeps being tried after failures a retry may fix, measured from its
+/// first try: the next try is made only if it starts within this window.
+///
+/// Why two windows: in polling mode the bot has already taken the update from Telegram, so a
+/// reply it gives up on is lost for good; it waits out an outage of the Bot API
+/// ([`Patience::POLLING`]). In webhook mode Telegram delivers the update again when the bot
+/// answers with an error, so the bot gives up soon ([`Patience::BRIEF`]) and lets Telegram
+/// retry, rather than holding Telegram's connection open. Acknowledgements, deletions and
+/// start-up calls are brief too: nobody is left without the helplines if one fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Patience(pub Duration);
 
-/// The wait before the second try; it doubles for each try after that.
+impl Patience {
+    /// About two seconds: four tries if each fails at once.
+    pub const BRIEF: Patience = Patience(Duration::from_millis(2_000));
+
+    /// A minute: a reply in hand survives the Bot API being unreachable for that long.
+    pub const POLLING: Patience = Patience(Duration::from_secs(60));
+
+    /// How many tries fit in the window when every try fails at once with a network error:
+    /// what a test that makes every try fail should expect.
+    pub fn tries(self) -> u32 {
+        let mut waited = Duration::ZERO;
+        let mut tries = 1;
+        while let Some(next) = self.next_try(waited, backoff_after(tries)) {
+            waited = next;
+            tries += 1;
+        }
+        tries
+    }
+
+    /// When the next try starts, `wait` after a try that failed `since` the first: `None` if
+    /// that is past the window.
+    fn next_try(self, since: Duration, wait: Duration) -> Option<Duration> {
+        let at = since + wait;
+        (at <= self.0).then_some(at)
+    }
+}
+
+/// The wait before the second try; it doubles for each try after that, up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+
+/// The longest wait between two tries after a network or server error.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// The longest `retry_after` this module waits out itself (Throttle waits out any).
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
@@ -40,18 +79,20 @@ pub const TOPIC_PREFIX: &str = "topic:";
 /// Telegram's limit on callback data, in bytes.
 const CALLBACK_DATA_LIMIT: usize = 64;
 
-/// Run `call` until it succeeds, fails in a way a retry cannot fix, or [`ATTEMPTS`] tries are
-/// spent; log each retry (without data) and count each failed try and retry in `metrics`.
-/// `what` names the Bot API method, in the log and the metrics.
+/// Run `call` until it succeeds, fails in a way a retry cannot fix, or `patience` runs out;
+/// log each retry (without data) and count each failed try and retry in `metrics`. `what`
+/// names the Bot API method, in the log and the metrics.
 pub async fn retrying<T, F, Fut>(
     what: &'static str,
     metrics: &Metrics,
+    patience: Patience,
     mut call: F,
 ) -> Result<T, RequestError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, RequestError>>,
 {
+    let first = tokio::time::Instant::now();
     let mut attempt = 1;
     let mut may_have_arrived = false;
     loop {
@@ -60,27 +101,28 @@ where
             metrics.api_error(what, error_kind(e));
             may_have_arrived |= may_have_been_processed(e);
         }
-        match result {
+        let e = match result {
             Ok(value) => {
                 if may_have_arrived {
                     metrics.possible_double(what);
                 }
                 return Ok(value);
             }
-            Err(e) if attempt < ATTEMPTS && is_retryable(&e) => {
-                metrics.api_retry(what);
-                let wait = backoff(&e, attempt);
-                log::warn!(
-                    "{what} failed ({}); try {} of {ATTEMPTS} in {} ms",
-                    describe(&e),
-                    attempt + 1,
-                    wait.as_millis()
-                );
-                tokio::time::sleep(wait).await;
-                attempt += 1;
-            }
-            Err(e) => return Err(e),
+            Err(e) => e,
+        };
+        let wait = backoff(&e, attempt);
+        if !is_retryable(&e) || patience.next_try(first.elapsed(), wait).is_none() {
+            return Err(e);
         }
+        metrics.api_retry(what);
+        log::warn!(
+            "{what} failed ({}); try {} in {} ms",
+            describe(&e),
+            attempt + 1,
+            wait.as_millis()
+        );
+        tokio::time::sleep(wait).await;
+        attempt += 1;
     }
 }
 
@@ -136,11 +178,19 @@ fn is_server_error(description: &str) -> bool {
     .any(|phrase| description.contains(phrase))
 }
 
+/// The wait after try number `attempt` failed with `e`: Telegram's `retry_after` for a 429,
+/// else [`backoff_after`].
 fn backoff(e: &RequestError, attempt: u32) -> Duration {
     match e {
         RequestError::RetryAfter(after) => after.duration().min(MAX_RETRY_AFTER),
-        _ => FIRST_BACKOFF * 2u32.pow(attempt.saturating_sub(1).min(4)),
+        _ => backoff_after(attempt),
     }
+}
+
+/// The wait after try number `attempt` failed with a network or server error: doubling from
+/// [`FIRST_BACKOFF`], at most [`MAX_BACKOFF`].
+fn backoff_after(attempt: u32) -> Duration {
+    (FIRST_BACKOFF * 2u32.pow(attempt.saturating_sub(1).min(8))).min(MAX_BACKOFF)
 }
 
 /// A description of `e` for the log: its kind, never a chat id, a URL, a token, or a response
@@ -208,10 +258,12 @@ fn telegram_button(button: &Button) -> Option<InlineKeyboardButton> {
 }
 
 /// Send `reply` to `chat` as plain text (no parse mode, so nothing needs escaping) with its
-/// buttons, as an answer to `reply_to` if given (in groups, so the person sees what it answers).
+/// buttons, as an answer to `reply_to` if given (in groups, so the person sees what it answers);
+/// tried again for as long as `patience` allows.
 pub async fn send_reply(
     bot: &TgBot,
     metrics: &Metrics,
+    patience: Patience,
     chat: ChatId,
     reply_to: Option<MessageId>,
     reply: &Reply,
@@ -219,6 +271,7 @@ pub async fn send_reply(
     send_text(
         bot,
         metrics,
+        patience,
         chat,
         reply_to,
         &reply.reply,
@@ -227,16 +280,18 @@ pub async fn send_reply(
     .await
 }
 
-/// Send `text` to `chat` as plain text with `markup`, as an answer to `reply_to` if given.
+/// Send `text` to `chat` as plain text with `markup`, as an answer to `reply_to` if given;
+/// tried again for as long as `patience` allows.
 pub async fn send_text(
     bot: &TgBot,
     metrics: &Metrics,
+    patience: Patience,
     chat: ChatId,
     reply_to: Option<MessageId>,
     text: &str,
     markup: Option<InlineKeyboardMarkup>,
 ) -> Result<Message, RequestError> {
-    retrying("sendMessage", metrics, || {
+    retrying("sendMessage", metrics, patience, || {
         let mut request = bot.send_message(chat, text.to_owned());
         if let Some(markup) = &markup {
             request = request.reply_markup(markup.clone());
@@ -290,11 +345,47 @@ mod tests {
         assert!(!describe(&unknown).contains("12345"));
     }
 
-    #[tokio::test]
-    async fn retrying_stops_after_the_last_attempt() {
+    #[test]
+    fn backoff_is_capped_and_patience_sets_the_number_of_tries() {
+        assert_eq!(backoff_after(20), MAX_BACKOFF);
+        assert_eq!(Patience::BRIEF.tries(), 4);
+        // Waits of 0.25 + 0.5 + 1 + 2 + 4 s, then ten of 5 s (57.75 s in all): 16 tries.
+        assert_eq!(Patience::POLLING.tries(), 16);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_polling_reply_outlasts_a_thirty_second_outage() {
+        let first = tokio::time::Instant::now();
         let mut tries = 0;
         let metrics = Metrics::new();
-        let result: Result<(), _> = retrying("sendMessage", &metrics, || {
+        let result = retrying("sendMessage", &metrics, Patience::POLLING, || {
+            tries += 1;
+            let down = first.elapsed() < Duration::from_secs(30);
+            async move {
+                if down {
+                    Err(RequestError::Io(Arc::new(std::io::Error::other("down"))))
+                } else {
+                    Ok(())
+                }
+            }
+        })
+        .await;
+        assert!(result.is_ok());
+        assert!(tries > 5, "{tries} tries");
+        assert!(
+            first.elapsed() < Duration::from_secs(36),
+            "{:?}",
+            first.elapsed()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retrying_stops_when_patience_runs_out() {
+        const ATTEMPTS: u32 = 4;
+        assert_eq!(Patience::BRIEF.tries(), ATTEMPTS);
+        let mut tries = 0;
+        let metrics = Metrics::new();
+        let result: Result<(), _> = retrying("sendMessage", &metrics, Patience::BRIEF, || {
             tries += 1;
             async { Err(RequestError::Io(Arc::new(std::io::Error::other("down")))) }
         })
@@ -317,7 +408,7 @@ mod tests {
     async fn retrying_does_not_repeat_a_refusal() {
         let mut tries = 0;
         let metrics = Metrics::new();
-        let result: Result<(), _> = retrying("sendMessage", &metrics, || {
+        let result: Result<(), _> = retrying("sendMessage", &metrics, Patience::POLLING, || {
             tries += 1;
             async { Err(RequestError::Api(ApiError::BotBlocked)) }
         })

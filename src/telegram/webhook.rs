@@ -46,7 +46,7 @@ use crate::metrics::{Metrics, Refusal};
 use crate::telegram::handlers::{self, ALLOWED_UPDATES};
 use crate::telegram::inbox::{Inbox, Outcome};
 use crate::telegram::monitor::{self, METRICS_PATH};
-use crate::telegram::send::{describe, retrying};
+use crate::telegram::send::{describe, retrying, Patience};
 use crate::telegram::signals::Stop;
 use crate::telegram::{Error, SharedBrain, TgBot};
 
@@ -171,7 +171,14 @@ impl Webhook {
     /// [`Webhook::with_recent`] to share them).
     pub fn new(bot: TgBot, me: Me, brain: Arc<SharedBrain>, secret: &str) -> Self {
         Self::with_inbox(
-            Inbox::new(bot, me, brain, Metrics::new(), Arc::new(Recent::new())),
+            Inbox::new(
+                bot,
+                me,
+                brain,
+                Metrics::new(),
+                Arc::new(Recent::new()),
+                Patience::BRIEF,
+            ),
             secret,
         )
     }
@@ -354,7 +361,7 @@ fn secret_matches(given: Option<&[u8]>, secret: &str) -> bool {
 /// Register the webhook with Telegram (URL, secret, the update kinds handled), retried a few
 /// times; pending updates are kept.
 pub async fn register(bot: &TgBot, settings: &Settings, metrics: &Metrics) -> Result<(), Error> {
-    retrying("setWebhook", metrics, || {
+    retrying("setWebhook", metrics, Patience::BRIEF, || {
         bot.set_webhook(settings.url.clone())
             .secret_token(settings.secret.clone())
             .allowed_updates(ALLOWED_UPDATES.to_vec())
@@ -383,6 +390,8 @@ pub async fn run(
         brain,
         metrics.clone(),
         Arc::new(Recent::new()),
+        // Telegram delivers the update again when the bot answers with an error.
+        Patience::BRIEF,
     );
     let trimmer = tokio::spawn(inbox.clone().trim_when_idle());
     let app = router(
