@@ -578,7 +578,10 @@ async fn polling_a_reply_in_hand_outlasts_the_bot_api_going_away() {
     .await;
     let tries = fake.calls("sendMessage");
     let span = tries[tries.len() - 1].at - tries[0].at;
-    assert!(span >= Duration::from_secs(4), "the last try came {span:?} after the first");
+    assert!(
+        span >= Duration::from_secs(4),
+        "the last try came {span:?} after the first"
+    );
     assert_eq!(fake.sent_to(chat).len(), 1);
     stop_cleanly(&mut bot, "TERM");
 }

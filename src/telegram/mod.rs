@@ -57,6 +57,11 @@ pub type TgBot = Throttle<Bot>;
 /// How long one `getUpdates` long poll waits for updates (below reqwest's 17 s timeout).
 pub const POLL_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The longest pause between two `getUpdates` that failed. teloxide's default doubles up to
+/// 64 s, so after a 20 s outage of the Bot API the bot could stay deaf for another half
+/// minute (found by the soak test); one request every few seconds costs nothing.
+pub const POLL_BACKOFF_MAX: Duration = Duration::from_secs(5);
+
 /// Why the bot could not start, in one line for the person at the terminal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error(pub String);
@@ -209,6 +214,12 @@ pub async fn serve(
     served
 }
 
+/// The pause after the `errors`-th `getUpdates` in a row failed: 1 s, doubling, at most
+/// [`POLL_BACKOFF_MAX`].
+fn poll_backoff(errors: u32) -> Duration {
+    Duration::from_secs(1 << errors.min(6)).min(POLL_BACKOFF_MAX)
+}
+
 /// Long polling: read updates as Telegram hands them over and give each to the [`Inbox`],
 /// which answers a chat's updates in order on tasks of their own. While the inbox is full,
 /// no more are asked for. On `stop` the listener stops asking, confirms the offset with
@@ -222,6 +233,7 @@ async fn poll(
 ) -> Result<(), Error> {
     let mut listener = Polling::builder(bot.clone())
         .timeout(POLL_TIMEOUT)
+        .backoff_strategy(poll_backoff)
         .delete_webhook()
         .await
         .build();

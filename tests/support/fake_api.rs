@@ -182,6 +182,15 @@ impl FakeApi {
             .push_back(fault);
     }
 
+    /// How many faults are still waiting for calls of `method` (any case).
+    pub fn faults_left_for(&self, method: &str) -> usize {
+        self.shared
+            .lock()
+            .faults
+            .get(&method.to_ascii_lowercase())
+            .map_or(0, VecDeque::len)
+    }
+
     /// Every call of `method` (any case), in order.
     pub fn calls(&self, method: &str) -> Vec<Call> {
         self.shared
