@@ -1,11 +1,11 @@
 //! `safeguard-bot ask`, through the built binary: one message in, the brain's reply out.
 
-mod common;
+mod support;
 
-use common::{assert_no_panic, bin, brain, copy_responses, phone, read, write};
 use safeguard_bot::check::INTENT_IDS;
 use safeguard_bot::cli::to_plain;
 use safeguard_bot::Input;
+use support::{assert_no_panic, bin, brain, copy_responses, phone, read, write};
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let out = bin().args(args).output().expect("runs");

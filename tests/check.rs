@@ -2,9 +2,9 @@
 //! the ways an operator might break them. Each must exit 1 with a line naming the file (and
 //! the line where there is one), never a panic.
 
-mod common;
+mod support;
 
-use common::{assert_no_panic, bin, copy_responses, line_of, read, write};
+use support::{assert_no_panic, bin, copy_responses, line_of, read, write};
 
 /// `check` on a folder: exit code, stdout, stderr.
 fn check(folder: &std::path::Path) -> (i32, String, String) {
@@ -175,7 +175,7 @@ fn a_folder_that_does_not_exist_is_reported() {
 #[test]
 fn a_retired_number_typed_into_a_reply_is_refused() {
     let dir = copy_responses();
-    let retired = common::content()
+    let retired = support::content()
         .retired
         .first()
         .expect("a retired number")

@@ -1,15 +1,15 @@
 //! `safeguard-bot classify`: one JSON line per input line, in order, exactly the reply the
 //! brain gives, whatever the input looks like.
 
-mod common;
+mod support;
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 
-use common::{assert_no_panic, bin, brain, dev_messages, table_messages};
 use safeguard_bot::brain::FALLBACK;
 use safeguard_bot::classify::run_with;
 use safeguard_bot::Input;
+use support::{assert_no_panic, bin, brain, dev_messages, table_messages};
 
 /// `classify` through the binary: exit code, output lines, stderr.
 fn classify(stdin: Vec<u8>) -> (i32, Vec<String>, String) {

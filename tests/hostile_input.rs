@@ -4,15 +4,15 @@
 //! Time bounds are generous (the tests run unoptimised on a shared two-core machine) but far
 //! below what a quadratic or exponential path would take on these inputs.
 
-mod common;
+mod support;
 
 use std::time::{Duration, Instant};
 
-use common::{assert_no_panic, bin, brain, copy_responses, insert_pattern, phone};
 use safeguard_bot::brain::FALLBACK;
 use safeguard_bot::check::INTENT_IDS;
 use safeguard_bot::reply::TELEGRAM_LIMIT;
 use safeguard_bot::{Brain, Input, Kind, Reply};
+use support::{assert_no_panic, bin, brain, copy_responses, insert_pattern, phone};
 
 /// The reply to `text`, which must come within `limit`.
 fn respond_within(text: &str, limit: Duration) -> Reply {
@@ -250,7 +250,7 @@ fn the_compiled_size_limit_is_set() {
 #[test]
 fn a_table_ten_times_the_size_compiles_and_answers() {
     // Once refused: the order-checking automaton needed more than its cache limit.
-    let brain = Brain::new(common::ten_times_the_table()).expect("compiles");
+    let brain = Brain::new(support::ten_times_the_table()).expect("compiles");
     let reply = brain.respond(Input::Text(LAW));
     assert_eq!(reply.intent, brain_reply_intent(LAW));
 }

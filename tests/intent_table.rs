@@ -2,12 +2,12 @@
 //! every door (Telegram included) uses. Replies are checked for what a person must get, with
 //! numbers taken from the contacts table, never for wording an operator may edit.
 
-mod common;
+mod support;
 
-use common::{brain, content, danger_line, phone, web};
 use safeguard_bot::brain::FALLBACK;
 use safeguard_bot::check::INTENT_IDS;
 use safeguard_bot::{Button, Input, Kind};
+use support::{brain, content, danger_line, phone, web};
 
 /// Every failure at once, so one run shows the operator the whole list.
 fn assert_none(failures: Vec<String>, what: &str) {
@@ -237,9 +237,9 @@ fn did_you_mean_reply_lists_helplines_and_the_candidates() {
 #[test]
 fn every_did_you_mean_met_on_real_messages_lists_helplines() {
     let mut seen = 0;
-    for message in common::table_messages()
+    for message in support::table_messages()
         .iter()
-        .chain(&common::dev_messages())
+        .chain(&support::dev_messages())
     {
         let reply = brain().respond(Input::Text(message));
         if reply.kind == Kind::DidYouMean {

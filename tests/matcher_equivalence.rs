@@ -5,7 +5,7 @@
 //! care: gaps that are not plain `.*`, capitals, the `i` flag, negated classes, anchors,
 //! word windows, and parts that do not start at a word boundary or run on across words.
 
-mod common;
+mod support;
 
 use proptest::prelude::*;
 use safeguard_bot::content::Content;
@@ -152,8 +152,8 @@ const SEPARATORS: [&str; 8] = [" ", " ", " ", "\n", ". ", "", "  ", "é"];
 /// The shipped folder with the tricky patterns added to a negatable intent (emergency, the
 /// first `patterns` list) and to a plain one (the second).
 fn tricky_content(extra: &[&str]) -> Content {
-    let dir = common::copy_responses();
-    let mut intents = common::read(dir.path(), "intents.toml");
+    let dir = support::copy_responses();
+    let mut intents = support::read(dir.path(), "intents.toml");
     let lines: String = extra.iter().map(|p| format!("  '{p}',\n")).collect();
     let mut from = 0;
     for _ in 0..2 {
@@ -165,7 +165,7 @@ fn tricky_content(extra: &[&str]) -> Content {
         intents.insert_str(at, &lines);
         from = at + lines.len();
     }
-    common::write(dir.path(), "intents.toml", &intents);
+    support::write(dir.path(), "intents.toml", &intents);
     Content::load_dir(dir.path()).expect("the tricky table parses")
 }
 
@@ -224,9 +224,9 @@ fn sentences() -> Vec<String> {
 
 #[test]
 fn one_pass_agrees_with_each_pattern_alone_on_real_messages() {
-    let pair = Pair::new(common::content());
-    let mut messages = common::table_messages();
-    messages.extend(common::dev_messages());
+    let pair = Pair::new(support::content());
+    let mut messages = support::table_messages();
+    messages.extend(support::dev_messages());
     for message in &messages {
         pair.assert_agree(message);
         pair.assert_agree(&message.to_uppercase());
@@ -278,6 +278,6 @@ proptest! {
     #[test]
     fn one_pass_agrees_on_random_text(s in "\\PC{0,80}") {
         static PAIR: std::sync::OnceLock<Pair> = std::sync::OnceLock::new();
-        PAIR.get_or_init(|| Pair::new(common::content())).assert_agree(&s);
+        PAIR.get_or_init(|| Pair::new(support::content())).assert_agree(&s);
     }
 }

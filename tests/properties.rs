@@ -4,7 +4,7 @@
 //!
 //! `SAFEGUARD_LONG_CASES=200000 cargo test --release --test properties -- --ignored`
 
-mod common;
+mod support;
 
 use std::time::{Duration, Instant};
 
@@ -16,7 +16,7 @@ use safeguard_bot::content::{Content, Sources, FILES};
 use safeguard_bot::normalize::fold;
 use safeguard_bot::{Brain, Input, Kind};
 
-use common::brain;
+use support::brain;
 
 /// Slowest a single reply may be, even unoptimised on a busy machine.
 const REPLY_LIMIT: Duration = Duration::from_secs(2);
@@ -25,7 +25,7 @@ const REPLY_LIMIT: Duration = Duration::from_secs(2);
 fn vocabulary() -> &'static [String] {
     static WORDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     WORDS.get_or_init(|| {
-        let mut words: Vec<String> = common::table_messages()
+        let mut words: Vec<String> = support::table_messages()
             .iter()
             .flat_map(|m| m.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
             .collect();

@@ -3,11 +3,11 @@
 //! a professional. Each test sends a message through the brain Telegram uses and asserts what
 //! that person would read, in the order they would read it.
 
-mod common;
+mod support;
 
-use common::{brain, content, phone, web};
 use safeguard_bot::check::SCREEN_LIMIT;
 use safeguard_bot::{Input, Kind, Reply};
+use support::{brain, content, phone, web};
 
 fn ask(text: &str) -> Reply {
     brain().respond(Input::Text(text))
@@ -327,7 +327,7 @@ fn a_child_with_him_in_the_room_now_gets_999_first() {
     let reply = ask("he is in my room right now and im so scared");
     assert_eq!(reply.intent, "emergency");
     assert!(
-        reply.reply.starts_with(&common::danger_line()),
+        reply.reply.starts_with(&support::danger_line()),
         "{}",
         reply.reply
     );
@@ -534,11 +534,11 @@ fn every_phone_number_given_comes_from_the_contacts_table() {
 
 #[test]
 fn the_forget_notes_are_read_from_messages_toml() {
-    let dir = common::copy_responses();
-    let messages = common::read(dir.path(), "messages.toml");
+    let dir = support::copy_responses();
+    let messages = support::read(dir.path(), "messages.toml");
     let edited = messages.replace("Done: I've deleted our messages", "Deleted: our messages");
     assert_ne!(edited, messages, "messages.toml holds the /forget note");
-    common::write(dir.path(), "messages.toml", &edited);
+    support::write(dir.path(), "messages.toml", &edited);
     let brain = safeguard_bot::Brain::load(Some(dir.path())).expect("the edited folder loads");
     assert!(
         brain

@@ -202,7 +202,7 @@ fn scripted_conversation(brain: &Brain) -> (Vec<Value>, Expected) {
 async fn polling_metrics_count_a_conversation_and_hold_no_user_data() {
     let fake = FakeApi::start().await;
     let brain = support::brain();
-    let (updates, mut expected) = scripted_conversation(&brain);
+    let (updates, mut expected) = scripted_conversation(brain);
     // teloxide's dispatcher drops an update it cannot parse before any handler sees it (it
     // logs it, capped by the privacy logger); only the webhook counts it as `other`.
     expected.updates.remove("other");
@@ -235,7 +235,7 @@ async fn polling_metrics_count_a_conversation_and_hold_no_user_data() {
 async fn the_webhook_listener_serves_metrics_that_hold_no_user_data() {
     let fake = FakeApi::start().await;
     let brain = support::brain();
-    let (updates, expected) = scripted_conversation(&brain);
+    let (updates, expected) = scripted_conversation(brain);
     let secret = "ops-Webhook_Secret-0123456789";
     let listen = format!("127.0.0.1:{}", free_port());
     let hook_url = format!("http://{listen}/tg");

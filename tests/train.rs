@@ -2,10 +2,10 @@
 //! built binary. The shipped model must be the one its data gives, byte for byte; a model
 //! trained on other data is refused by `check`; a message added to the corpus is learned.
 
-mod common;
+mod support;
 
-use common::{assert_no_panic, bin, copy_responses, read, responses_dir, write};
 use std::path::Path;
+use support::{assert_no_panic, bin, copy_responses, read, responses_dir, write};
 
 /// Run the binary on `folder`: exit code, stdout, stderr.
 fn run(folder: &Path, args: &[&str]) -> (i32, String, String) {

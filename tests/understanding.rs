@@ -3,15 +3,10 @@
 //! ../shared/eval/dev.tsv nor in the examples of responses/, so they test the mechanisms, not
 //! memorised sentences.
 
-use std::sync::OnceLock;
+mod support;
 
 use safeguard_bot::{Brain, Input, Kind, Reply};
-
-/// The shipped content, compiled once for the whole file.
-fn brain() -> &'static Brain {
-    static BRAIN: OnceLock<Brain> = OnceLock::new();
-    BRAIN.get_or_init(|| Brain::embedded().expect("the shipped responses compile"))
-}
+use support::{brain, phone, DEV_MIN_ACCURACY};
 
 fn ask(brain: &Brain, text: &str) -> Reply {
     brain.respond(Input::Text(text))
@@ -24,14 +19,6 @@ fn assert_intent(brain: &Brain, text: &str, intent: &str) {
         (intent, Kind::Answer),
         "{text:?} should be answered as {intent}, got {reply:?}"
     );
-}
-
-fn phone(brain: &Brain, id: &str) -> String {
-    brain
-        .content()
-        .contact(id)
-        .and_then(|c| c.phone.clone())
-        .unwrap_or_else(|| panic!("contacts.toml has a phone for {id}"))
 }
 
 #[test]
@@ -73,7 +60,7 @@ fn typos_in_domain_words_are_understood() {
 #[test]
 fn a_misspelt_danger_word_still_gets_999_first() {
     let brain = brain();
-    let danger_line = phone(brain, "police_999");
+    let danger_line = phone("police_999");
     for text in [
         "hes hurtin my little sister rite now",
         "my mates talkin about sucide",
@@ -145,8 +132,8 @@ fn an_unclear_message_gets_did_you_mean_with_helplines() {
     assert!((1..=3).contains(&reply.buttons.len()), "{reply:?}");
     assert_eq!(reply.candidates.len(), reply.buttons.len());
     assert_eq!(reply.intent, reply.candidates[0]);
-    assert!(reply.reply.contains(&phone(brain, "childline")));
-    assert!(reply.reply.contains(&phone(brain, "nspcc")));
+    assert!(reply.reply.contains(&phone("childline")));
+    assert!(reply.reply.contains(&phone("nspcc")));
     assert!(reply.confidence < 0.75, "{reply:?}");
 }
 
@@ -163,8 +150,8 @@ fn questions_outside_the_bots_scope_get_the_fallback() {
         assert_eq!(reply.intent, "fallback", "{text:?} got {reply:?}");
         assert_eq!(reply.kind, Kind::Fallback);
         assert_eq!(reply.confidence, 0.0);
-        assert!(reply.reply.contains(&phone(brain, "childline")));
-        assert!(reply.reply.contains(&phone(brain, "nspcc")));
+        assert!(reply.reply.contains(&phone("childline")));
+        assert!(reply.reply.contains(&phone("nspcc")));
     }
 }
 
@@ -195,7 +182,7 @@ fn every_labelled_set_stays_above_95_percent_with_every_emergency_caught() {
         let cases = safeguard_bot::eval::parse(&text).expect("well-formed");
         let report = safeguard_bot::eval::run(brain(), &cases);
         assert!(
-            report.accuracy >= 0.95,
+            report.accuracy >= DEV_MIN_ACCURACY,
             "{}:\n{}",
             file.display(),
             report.to_text()
