@@ -16,73 +16,120 @@ use prometheus::{
 
 use crate::reply::{Kind, Reply};
 
-/// The kinds of update counted (the handler tree's endpoints); anything else is `other`.
-///
-/// `text`, `command`, `media`, `other_message` (a location, a poll...), `button` (a topic button
-/// or the button under the `/forget` note) and `forget` are answered; `ignored` is a message not
-/// meant for the bot (group chatter, a service message, another bot), `edited_message` and
-/// `channel_post` are never answered, `other` is an update kind the bot has no branch for.
-pub const UPDATE_KINDS: [&str; 10] = [
-    "text",
-    "command",
-    "media",
-    "other_message",
-    "button",
-    "forget",
-    "ignored",
-    "edited_message",
-    "channel_post",
-    "other",
-];
+/// An enum of the values one metric label may take, with `ALL` (every value, in order) and
+/// `label` (the text of the label). Labels are enums so that a misspelt one does not compile,
+/// rather than counting silently as something else.
+macro_rules! labels {
+    (
+        $(#[$doc:meta])*
+        $name:ident { $( $(#[$vdoc:meta])* $variant:ident => $label:literal, )+ }
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $( $(#[$vdoc])* $variant, )+
+        }
 
-/// The Bot API methods whose failures are counted; anything else is `other`.
-pub const API_METHODS: [&str; 7] = [
-    "getUpdates",
-    "sendMessage",
-    "answerCallbackQuery",
-    "deleteMessages",
-    "deleteMessage",
-    "setMyCommands",
-    "setWebhook",
-];
+        impl $name {
+            /// Every value, in the order `/metrics` lists them.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
-/// The kinds of Bot API failure counted; anything else is `other`.
-pub const API_ERROR_KINDS: [&str; 5] = ["rate_limited", "network", "server", "refused", "other"];
-
-/// The results of a content reload: swapped in, the same version again (or the built-in
-/// content, which cannot change), or refused by the checks.
-pub const RELOAD_RESULTS: [&str; 3] = ["ok", "unchanged", "refused"];
-
-/// Why the webhook refused a request: the label of `safeguard_webhook_refused_total`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// 401: without the right secret token.
-    WrongSecret,
-    /// 400: a body that is not a Telegram update.
-    NotAnUpdate,
-    /// 413: a body over the limit.
-    TooLarge,
-    /// 408: a body that did not arrive in time.
-    TooSlow,
+            /// The label as it appears in `/metrics` and in the log.
+            pub fn label(self) -> &'static str {
+                match self {
+                    $( $name::$variant => $label, )+
+                }
+            }
+        }
+    };
 }
 
-impl Refusal {
-    /// Every refusal, in the order the log summary lists them.
-    pub const ALL: [Refusal; 4] = [
-        Refusal::WrongSecret,
-        Refusal::NotAnUpdate,
-        Refusal::TooLarge,
-        Refusal::TooSlow,
-    ];
+labels! {
+    /// What kind of update the bot handled (the handler tree's endpoints), the label of
+    /// `safeguard_updates_total`.
+    Handled {
+        /// A text message meant for the bot: answered.
+        Text => "text",
+        /// A command (`/start`, `/help`...): answered.
+        Command => "command",
+        /// A photo, video, file, sticker or voice note: answered, never downloaded.
+        Media => "media",
+        /// A location, contact, poll or similar meant for the bot: answered with the fallback.
+        OtherMessage => "other_message",
+        /// A topic button, or the button under the `/forget` note.
+        Button => "button",
+        /// `/forget`.
+        Forget => "forget",
+        /// A message not meant for the bot: group chatter, a service message, another bot.
+        Ignored => "ignored",
+        /// An edited message: never answered.
+        EditedMessage => "edited_message",
+        /// A channel post: never answered.
+        ChannelPost => "channel_post",
+        /// An update kind the bot has no branch for (or could not parse).
+        Other => "other",
+    }
+}
 
-    /// The metric label and the words of the log summary.
-    pub fn label(self) -> &'static str {
-        match self {
-            Refusal::WrongSecret => "wrong_secret",
-            Refusal::NotAnUpdate => "not_an_update",
-            Refusal::TooLarge => "too_large",
-            Refusal::TooSlow => "too_slow",
-        }
+labels! {
+    /// The Bot API methods the bot calls, the `method` label of the Bot API counters.
+    Method {
+        /// Long polling.
+        GetUpdates => "getUpdates",
+        /// Every reply.
+        SendMessage => "sendMessage",
+        /// Stopping a button's spinner.
+        AnswerCallbackQuery => "answerCallbackQuery",
+        /// `/forget`.
+        DeleteMessages => "deleteMessages",
+        /// The button under the `/forget` note.
+        DeleteMessage => "deleteMessage",
+        /// The command menu, at start-up.
+        SetMyCommands => "setMyCommands",
+        /// Registering the webhook, at start-up.
+        SetWebhook => "setWebhook",
+    }
+}
+
+labels! {
+    /// How a Bot API call failed, the `kind` label of `safeguard_api_errors_total`.
+    Failure {
+        /// 429: too many requests.
+        RateLimited => "rate_limited",
+        /// A network or I/O error: no answer, or a broken one.
+        Network => "network",
+        /// A 5xx from the Bot API.
+        Server => "server",
+        /// The Bot API refused the request (bad request, blocked by the user...).
+        Refused => "refused",
+        /// Anything else (an answer that is not the Bot API's JSON).
+        Other => "other",
+    }
+}
+
+labels! {
+    /// The result of a content reload, the label of `safeguard_content_reloads_total`.
+    Reloaded {
+        /// The new content is serving.
+        Ok => "ok",
+        /// The same version again, or the built-in content, which cannot change.
+        Unchanged => "unchanged",
+        /// Refused by the checks; the old content keeps serving.
+        Refused => "refused",
+    }
+}
+
+labels! {
+    /// Why the webhook refused a request: the label of `safeguard_webhook_refused_total`.
+    Refusal {
+        /// 401: without the right secret token.
+        WrongSecret => "wrong_secret",
+        /// 400: a body that is not a Telegram update.
+        NotAnUpdate => "not_an_update",
+        /// 413: a body over the limit.
+        TooLarge => "too_large",
+        /// 408: a body that did not arrive in time.
+        TooSlow => "too_slow",
     }
 }
 
@@ -224,11 +271,9 @@ impl Metrics {
         }
     }
 
-    /// Count an update of `kind`, one of [`UPDATE_KINDS`]; an unknown kind counts as `other`.
-    pub fn update(&self, kind: &str) {
-        self.updates
-            .with_label_values(&[known(&UPDATE_KINDS, kind)])
-            .inc();
+    /// Count an update the bot handled as `kind`.
+    pub fn update(&self, kind: Handled) {
+        self.updates.with_label_values(&[kind.label()]).inc();
     }
 
     /// Count a reply by its intent and kind, and how long it took.
@@ -246,18 +291,16 @@ impl Metrics {
             .observe(took.as_secs_f64());
     }
 
-    /// Count a failed try of Bot API `method` (one of [`API_METHODS`]), by `kind` (one of
-    /// [`API_ERROR_KINDS`]); anything else counts as `other`.
-    pub fn api_error(&self, method: &str, kind: &str) {
-        let method = known(&API_METHODS, method);
-        let kind = known(&API_ERROR_KINDS, kind);
-        self.api_errors.with_label_values(&[method, kind]).inc();
+    /// Count a failed try of Bot API `method`, by how it failed.
+    pub fn api_error(&self, method: Method, kind: Failure) {
+        self.api_errors
+            .with_label_values(&[method.label(), kind.label()])
+            .inc();
     }
 
     /// Count a Bot API call of `method` tried again after an error.
-    pub fn api_retry(&self, method: &str) {
-        let method = known(&API_METHODS, method);
-        self.api_retries.with_label_values(&[method]).inc();
+    pub fn api_retry(&self, method: Method) {
+        self.api_retries.with_label_values(&[method.label()]).inc();
     }
 
     /// Record which content version is live; the previous version's series is removed.
@@ -266,14 +309,9 @@ impl Metrics {
         self.content.with_label_values(&[version]).set(1);
     }
 
-    /// Count a content reload by its result, one of [`RELOAD_RESULTS`].
-    pub fn reload(&self, result: &str) {
-        let result = if RELOAD_RESULTS.contains(&result) {
-            result
-        } else {
-            "refused"
-        };
-        self.reloads.with_label_values(&[result]).inc();
+    /// Count a content reload by its result.
+    pub fn reload(&self, result: Reloaded) {
+        self.reloads.with_label_values(&[result.label()]).inc();
     }
 
     /// Count an update dropped because handling it panicked. It has no label: the log line
@@ -284,9 +322,10 @@ impl Metrics {
 
     /// Count a message of Bot API `method` that was sent after a try that may already have
     /// delivered it: the person may have it twice.
-    pub fn possible_double(&self, method: &str) {
-        let method = known(&API_METHODS, method);
-        self.possible_doubles.with_label_values(&[method]).inc();
+    pub fn possible_double(&self, method: Method) {
+        self.possible_doubles
+            .with_label_values(&[method.label()])
+            .inc();
     }
 
     /// Count a webhook request refused for `reason`.
@@ -307,16 +346,6 @@ impl Metrics {
     }
 }
 
-/// `value` if it is one of `allowed`, else `other`: a label never carries anything but a name
-/// from a fixed list.
-fn known<'a>(allowed: &[&'static str], value: &'a str) -> &'a str {
-    if allowed.contains(&value) {
-        value
-    } else {
-        "other"
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,10 +356,10 @@ mod tests {
         let brain = Brain::embedded().unwrap();
         let metrics = Metrics::new();
         let text = "where do i report an image of a child i saw online";
-        metrics.update("text");
+        metrics.update(Handled::Text);
         let reply = brain.respond(Input::Text(text));
         metrics.reply(&reply, Duration::from_millis(3));
-        metrics.update("text");
+        metrics.update(Handled::Text);
         metrics.reply(
             &brain.respond(Input::Text("qwerty")),
             Duration::from_millis(1),
@@ -376,36 +405,41 @@ mod tests {
     }
 
     #[test]
-    fn unknown_labels_are_folded_into_other() {
+    fn every_label_is_a_plain_name_and_unique() {
+        let sets: [Vec<&str>; 5] = [
+            Handled::ALL.iter().map(|l| l.label()).collect(),
+            Method::ALL.iter().map(|l| l.label()).collect(),
+            Failure::ALL.iter().map(|l| l.label()).collect(),
+            Reloaded::ALL.iter().map(|l| l.label()).collect(),
+            Refusal::ALL.iter().map(|l| l.label()).collect(),
+        ];
+        for labels in sets {
+            let mut unique = labels.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            assert_eq!(unique.len(), labels.len(), "{labels:?}");
+            for label in labels {
+                assert!(
+                    label.chars().all(|c| c.is_ascii_alphabetic() || c == '_'),
+                    "{label}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_api_counter_is_labelled_by_method_and_kind() {
         let metrics = Metrics::new();
-        metrics.update("someone's chat id 12345");
-        metrics.api_error("sendMessage", "weird 67890");
-        metrics.api_error("getChat 13579", "network");
-        metrics.api_retry("deleteMessages");
-        metrics.reload("a path 24680");
+        metrics.api_error(Method::SendMessage, Failure::Network);
+        metrics.api_retry(Method::DeleteMessages);
+        metrics.reload(Reloaded::Refused);
         let out = metrics.render();
-        assert!(
-            out.contains(r#"safeguard_updates_total{kind="other"} 1"#),
-            "{out}"
-        );
-        assert!(
-            out.contains(r#"safeguard_api_errors_total{kind="other",method="sendMessage"} 1"#),
-            "{out}"
-        );
-        assert!(
-            out.contains(r#"safeguard_api_errors_total{kind="network",method="other"} 1"#),
-            "{out}"
-        );
-        assert!(
-            out.contains(r#"safeguard_api_retries_total{method="deleteMessages"} 1"#),
-            "{out}"
-        );
-        assert!(
-            out.contains(r#"safeguard_content_reloads_total{result="refused"} 1"#),
-            "{out}"
-        );
-        for id in ["12345", "67890", "13579", "24680"] {
-            assert!(!out.contains(id), "{out}");
+        for series in [
+            r#"safeguard_api_errors_total{kind="network",method="sendMessage"} 1"#,
+            r#"safeguard_api_retries_total{method="deleteMessages"} 1"#,
+            r#"safeguard_content_reloads_total{result="refused"} 1"#,
+        ] {
+            assert!(out.contains(series), "{out}");
         }
     }
 }

@@ -14,7 +14,7 @@ use teloxide::{ApiError, RequestError};
 use url::Url;
 
 use crate::brain::Brain;
-use crate::metrics::Metrics;
+use crate::metrics::{Method, Metrics};
 use crate::telegram::forget;
 use crate::telegram::send::{describe, retrying, Patience};
 use crate::telegram::{Error, TgBot};
@@ -103,7 +103,7 @@ pub async fn introduce(bot: &TgBot, brain: &Brain, metrics: &Metrics) -> Result<
     let me = get_me(bot).await?;
     let commands = menu(brain);
     let count = commands.len();
-    match retrying("setMyCommands", metrics, Patience::BRIEF, || {
+    match retrying(Method::SetMyCommands, metrics, Patience::BRIEF, || {
         bot.set_my_commands(commands.clone()).send()
     })
     .await

@@ -29,7 +29,7 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 use teloxide::RequestError;
 
 use crate::brain::ForgetTexts;
-use crate::metrics::Metrics;
+use crate::metrics::{Method, Metrics};
 use crate::telegram::send::{describe, retrying, Patience};
 use crate::telegram::TgBot;
 
@@ -67,7 +67,7 @@ pub async fn delete_all(bot: &TgBot, metrics: &Metrics, chat: ChatId, ids: &[i32
     for batch in ids.chunks(DELETE_BATCH) {
         deleted.asked += batch.len();
         let ids: Vec<MessageId> = batch.iter().copied().map(MessageId).collect();
-        let result = retrying("deleteMessages", metrics, Patience::BRIEF, || {
+        let result = retrying(Method::DeleteMessages, metrics, Patience::BRIEF, || {
             bot.delete_messages(chat, ids.clone()).send()
         })
         .await;
@@ -90,7 +90,7 @@ pub async fn delete_one(
     chat: ChatId,
     id: MessageId,
 ) -> Result<(), RequestError> {
-    retrying("deleteMessage", metrics, Patience::BRIEF, || {
+    retrying(Method::DeleteMessage, metrics, Patience::BRIEF, || {
         bot.delete_message(chat, id).send()
     })
     .await

@@ -26,7 +26,7 @@ use teloxide::RequestError;
 
 use crate::brain::Input;
 use crate::forget::Recent;
-use crate::metrics::Metrics;
+use crate::metrics::{Handled, Method, Metrics};
 use crate::reply::Reply;
 use crate::telegram::send::{describe, retrying, send_reply, send_text, Patience, TOPIC_PREFIX};
 use crate::telegram::{entities, forget};
@@ -182,7 +182,7 @@ async fn on_command(
         (&metrics, patience),
         &recent,
         &msg,
-        "command",
+        Handled::Command,
         Input::Command(&command.0),
     )
     .await
@@ -204,7 +204,7 @@ async fn on_text(
         (&metrics, patience),
         &recent,
         &msg,
-        "text",
+        Handled::Text,
         Input::Text(&text.0),
     )
     .await
@@ -226,7 +226,7 @@ async fn on_media(
         (&metrics, patience),
         &recent,
         &msg,
-        "media",
+        Handled::Media,
         Input::Media,
     )
     .await
@@ -248,7 +248,7 @@ async fn on_other_message(
         (&metrics, patience),
         &recent,
         &msg,
-        "other_message",
+        Handled::OtherMessage,
         Input::Text(""),
     )
     .await
@@ -267,7 +267,7 @@ async fn on_forget(
     msg: Message,
 ) -> HandlerResult {
     let started = Instant::now();
-    metrics.update("forget");
+    metrics.update(Handled::Forget);
     let texts = brain.current().forget_texts().clone();
     if !msg.chat.is_private() {
         let sent = send_text(
@@ -313,7 +313,7 @@ async fn on_forget(
 /// note, which the bot sent; nothing else).
 async fn on_note_button(bot: TgBot, metrics: Metrics, query: CallbackQuery) -> HandlerResult {
     let started = Instant::now();
-    metrics.update("button");
+    metrics.update(Handled::Button);
     acknowledge(&bot, &metrics, &query).await;
     let Some(note) = &query.message else {
         return Ok(());
@@ -342,7 +342,7 @@ async fn on_button(
     query: CallbackQuery,
 ) -> HandlerResult {
     let started = Instant::now();
-    metrics.update("button");
+    metrics.update(Handled::Button);
     acknowledge(&bot, &metrics, &query).await;
     let Some(message) = &query.message else {
         log::debug!("update=button on an inline message ignored: there is no chat to answer in");
@@ -358,15 +358,18 @@ async fn on_button(
     if let Ok(sent) = &sent {
         remember_sent(&recent, sent);
     }
-    finish(&metrics, "button", &reply, started, sent.map(drop))
+    finish(&metrics, Handled::Button, &reply, started, sent.map(drop))
 }
 
 /// Answer a callback query (with retries), so the button stops spinning. A failure is logged
 /// and not fatal: the topic itself matters more.
 async fn acknowledge(bot: &TgBot, metrics: &Metrics, query: &CallbackQuery) {
-    let answered = retrying("answerCallbackQuery", metrics, Patience::BRIEF, || {
-        bot.answer_callback_query(query.id.clone()).send()
-    })
+    let answered = retrying(
+        Method::AnswerCallbackQuery,
+        metrics,
+        Patience::BRIEF,
+        || bot.answer_callback_query(query.id.clone()).send(),
+    )
     .await;
     if let Err(e) = answered {
         log::warn!(
@@ -378,21 +381,21 @@ async fn acknowledge(bot: &TgBot, metrics: &Metrics, query: &CallbackQuery) {
 
 /// Group chatter not meant for the bot, service messages, messages from bots.
 async fn ignore_message(metrics: Metrics) -> HandlerResult {
-    metrics.update("ignored");
+    metrics.update(Handled::Ignored);
     log::debug!("update=message ignored: not meant for the bot");
     Ok(())
 }
 
 /// An edit of a message already answered: answering again would repeat the reply.
 async fn ignore_edited_message(metrics: Metrics) -> HandlerResult {
-    metrics.update("edited_message");
+    metrics.update(Handled::EditedMessage);
     log::debug!("update=edited_message ignored");
     Ok(())
 }
 
 /// A post in a channel the bot was added to: the bot does not post in channels.
 async fn ignore_channel_post(metrics: Metrics) -> HandlerResult {
-    metrics.update("channel_post");
+    metrics.update(Handled::ChannelPost);
     log::debug!("update=channel_post ignored");
     Ok(())
 }
@@ -400,7 +403,7 @@ async fn ignore_channel_post(metrics: Metrics) -> HandlerResult {
 /// The default handler for update kinds the tree has no branch for (and kinds teloxide cannot
 /// parse): counted as `other` and logged by kind only, never answered.
 pub fn unhandled(update: &Update, metrics: &Metrics) {
-    metrics.update("other");
+    metrics.update(Handled::Other);
     log::debug!(
         "update={} ignored: the bot does not handle this kind",
         update_kind(update)
@@ -430,7 +433,7 @@ async fn respond(
     (metrics, patience): (&Metrics, Patience),
     recent: &Recent,
     msg: &Message,
-    kind: &str,
+    kind: Handled,
     input: Input<'_>,
 ) -> HandlerResult {
     let started = Instant::now();
@@ -448,7 +451,7 @@ async fn respond(
 /// A reply is counted once Telegram has accepted it.
 fn finish(
     metrics: &Metrics,
-    kind: &str,
+    kind: Handled,
     reply: &Reply,
     started: Instant,
     result: Result<(), RequestError>,
@@ -456,6 +459,7 @@ fn finish(
     let took = started.elapsed();
     let ms = took.as_secs_f64() * 1000.0;
     let intent = &reply.intent;
+    let kind = kind.label();
     match &result {
         Ok(()) => {
             metrics.reply(reply, took);

@@ -45,10 +45,10 @@ use teloxide::update_listeners::{AsUpdateStream, Polling, UpdateListener};
 
 use crate::brain::Brain;
 use crate::forget::Recent;
-use crate::metrics::Metrics;
+use crate::metrics::{Method, Metrics};
 pub use bot::Credentials;
 use inbox::Inbox;
-use send::{describe, error_kind, Patience};
+use send::{describe, failure, Patience};
 use signals::Stop;
 
 /// The bot every handler sends with: teloxide's `Bot` behind its `Throttle` adaptor.
@@ -259,7 +259,7 @@ async fn poll(
             Some(Ok(update)) => inbox.spawn(update).await,
             Some(Err(e)) => {
                 // The listener waits (backing off) before asking again.
-                metrics.api_error("getUpdates", error_kind(&e));
+                metrics.api_error(Method::GetUpdates, failure(&e));
                 log::warn!("getUpdates failed: {}", describe(&e));
             }
             None => break,

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::content::Sources;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, Reloaded};
 use crate::telegram::signals::{Hangups, Stop};
 use crate::telegram::SharedBrain;
 
@@ -51,11 +51,11 @@ pub enum Outcome {
 
 impl Outcome {
     /// The label counted in `safeguard_content_reloads_total`.
-    pub fn result(&self) -> &'static str {
+    pub fn result(&self) -> Reloaded {
         match self {
-            Outcome::Loaded { .. } => "ok",
-            Outcome::Unchanged { .. } | Outcome::BuiltIn { .. } => "unchanged",
-            Outcome::Refused { .. } => "refused",
+            Outcome::Loaded { .. } => Reloaded::Ok,
+            Outcome::Unchanged { .. } | Outcome::BuiltIn { .. } => Reloaded::Unchanged,
+            Outcome::Refused { .. } => Reloaded::Refused,
         }
     }
 }

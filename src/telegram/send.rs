@@ -21,7 +21,7 @@ use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ReplyParameters};
 use teloxide::{ApiError, RequestError};
 
-use crate::metrics::Metrics;
+use crate::metrics::{Failure, Method, Metrics};
 use crate::reply::{Button, Reply};
 use crate::telegram::TgBot;
 
@@ -83,7 +83,7 @@ const CALLBACK_DATA_LIMIT: usize = 64;
 /// log each retry (without data) and count each failed try and retry in `metrics`. `what`
 /// names the Bot API method, in the log and the metrics.
 pub async fn retrying<T, F, Fut>(
-    what: &'static str,
+    method: Method,
     metrics: &Metrics,
     patience: Patience,
     mut call: F,
@@ -98,13 +98,13 @@ where
     loop {
         let result = call().await;
         if let Err(e) = &result {
-            metrics.api_error(what, error_kind(e));
+            metrics.api_error(method, failure(e));
             may_have_arrived |= may_have_been_processed(e);
         }
         let e = match result {
             Ok(value) => {
                 if may_have_arrived {
-                    metrics.possible_double(what);
+                    metrics.possible_double(method);
                 }
                 return Ok(value);
             }
@@ -114,9 +114,10 @@ where
         if !is_retryable(&e) || patience.next_try(first.elapsed(), wait).is_none() {
             return Err(e);
         }
-        metrics.api_retry(what);
+        metrics.api_retry(method);
         log::warn!(
-            "{what} failed ({}); try {} in {} ms",
+            "{} failed ({}); try {} in {} ms",
+            method.label(),
             describe(&e),
             attempt + 1,
             wait.as_millis()
@@ -151,17 +152,16 @@ pub fn is_retryable(e: &RequestError) -> bool {
     }
 }
 
-/// The kind of a failure, for `safeguard_api_errors_total`: one of
-/// [`crate::metrics::API_ERROR_KINDS`].
-pub fn error_kind(e: &RequestError) -> &'static str {
+/// How a call failed, for `safeguard_api_errors_total`.
+pub fn failure(e: &RequestError) -> Failure {
     match e {
-        RequestError::RetryAfter(_) => "rate_limited",
-        RequestError::Network(_) | RequestError::Io(_) => "network",
+        RequestError::RetryAfter(_) => Failure::RateLimited,
+        RequestError::Network(_) | RequestError::Io(_) => Failure::Network,
         RequestError::Api(ApiError::Unknown(description)) if is_server_error(description) => {
-            "server"
+            Failure::Server
         }
-        RequestError::Api(_) | RequestError::MigrateToChatId(_) => "refused",
-        RequestError::InvalidJson { .. } => "other",
+        RequestError::Api(_) | RequestError::MigrateToChatId(_) => Failure::Refused,
+        RequestError::InvalidJson { .. } => Failure::Other,
     }
 }
 
@@ -291,7 +291,7 @@ pub async fn send_text(
     text: &str,
     markup: Option<InlineKeyboardMarkup>,
 ) -> Result<Message, RequestError> {
-    retrying("sendMessage", metrics, patience, || {
+    retrying(Method::SendMessage, metrics, patience, || {
         let mut request = bot.send_message(chat, text.to_owned());
         if let Some(markup) = &markup {
             request = request.reply_markup(markup.clone());
@@ -358,7 +358,7 @@ mod tests {
         let first = tokio::time::Instant::now();
         let mut tries = 0;
         let metrics = Metrics::new();
-        let result = retrying("sendMessage", &metrics, Patience::POLLING, || {
+        let result = retrying(Method::SendMessage, &metrics, Patience::POLLING, || {
             tries += 1;
             let down = first.elapsed() < Duration::from_secs(30);
             async move {
@@ -385,11 +385,12 @@ mod tests {
         assert_eq!(Patience::BRIEF.tries(), ATTEMPTS);
         let mut tries = 0;
         let metrics = Metrics::new();
-        let result: Result<(), _> = retrying("sendMessage", &metrics, Patience::BRIEF, || {
-            tries += 1;
-            async { Err(RequestError::Io(Arc::new(std::io::Error::other("down")))) }
-        })
-        .await;
+        let result: Result<(), _> =
+            retrying(Method::SendMessage, &metrics, Patience::BRIEF, || {
+                tries += 1;
+                async { Err(RequestError::Io(Arc::new(std::io::Error::other("down")))) }
+            })
+            .await;
         assert!(result.is_err());
         assert_eq!(tries, ATTEMPTS);
         let out = metrics.render();
@@ -408,11 +409,12 @@ mod tests {
     async fn retrying_does_not_repeat_a_refusal() {
         let mut tries = 0;
         let metrics = Metrics::new();
-        let result: Result<(), _> = retrying("sendMessage", &metrics, Patience::POLLING, || {
-            tries += 1;
-            async { Err(RequestError::Api(ApiError::BotBlocked)) }
-        })
-        .await;
+        let result: Result<(), _> =
+            retrying(Method::SendMessage, &metrics, Patience::POLLING, || {
+                tries += 1;
+                async { Err(RequestError::Api(ApiError::BotBlocked)) }
+            })
+            .await;
         assert!(result.is_err());
         assert_eq!(tries, 1);
         assert!(metrics

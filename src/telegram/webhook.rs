@@ -42,7 +42,7 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 use crate::forget::Recent;
-use crate::metrics::{Metrics, Refusal};
+use crate::metrics::{Method, Metrics, Refusal};
 use crate::telegram::handlers::{self, ALLOWED_UPDATES};
 use crate::telegram::inbox::{Inbox, Outcome};
 use crate::telegram::monitor::{self, METRICS_PATH};
@@ -361,7 +361,7 @@ fn secret_matches(given: Option<&[u8]>, secret: &str) -> bool {
 /// Register the webhook with Telegram (URL, secret, the update kinds handled), retried a few
 /// times; pending updates are kept.
 pub async fn register(bot: &TgBot, settings: &Settings, metrics: &Metrics) -> Result<(), Error> {
-    retrying("setWebhook", metrics, Patience::BRIEF, || {
+    retrying(Method::SetWebhook, metrics, Patience::BRIEF, || {
         bot.set_webhook(settings.url.clone())
             .secret_token(settings.secret.clone())
             .allowed_updates(ALLOWED_UPDATES.to_vec())
