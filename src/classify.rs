@@ -35,8 +35,8 @@ const BATCH_LINES: usize = 1024;
 /// closes the pipe early (`| head`) ends the run quietly.
 ///
 /// Runs on the calling thread: on the two-core target, two workers were slower than one
-/// (each warms its own lazy DFA, and the second core is rarely idle); see BENCHMARKS.md and
-/// [`run_with`].
+/// (each warms its own lazy DFA, and the second core is rarely idle); see BENCHMARKS.md.
+/// `classify --jobs N` uses [`run_with`].
 pub fn run(brain: &Brain, input: impl BufRead, output: impl Write) -> io::Result<()> {
     run_with(brain, input, output, 1)
 }

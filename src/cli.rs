@@ -3,7 +3,7 @@
 //! Each subcommand is a thin door onto [`Brain`]. Errors a person sees are one line on stderr
 //! and a non-zero exit, never a panic or a backtrace.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -43,7 +43,12 @@ pub enum Command {
         text: Vec<String>,
     },
     /// Read one message a line on stdin; write one JSON object a line, in order.
-    Classify,
+    Classify {
+        /// Worker threads. One is the fastest on two cores (each worker warms its own
+        /// automaton caches; BENCHMARKS.md); more may pay on a machine with cores to spare.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        jobs: usize,
+    },
     /// Validate the responses folder; exit 1 with one line per problem.
     Check,
     /// Learn the model from the intents' examples and corpus.tsv, and write model.bin.
@@ -205,9 +210,10 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
             println!("{out}");
             Ok(0)
         }
-        Command::Classify => {
+        Command::Classify { jobs } => {
             let brain = load_brain(&cli.responses)?;
-            classify(&brain, io::stdin().lock(), io::stdout().lock())?;
+            let (input, output) = (io::stdin().lock(), io::stdout().lock());
+            crate::classify::run_with(&brain, input, output, jobs)?;
             Ok(0)
         }
         Command::Eval {
@@ -390,13 +396,6 @@ fn check(dir: &Option<PathBuf>) -> i32 {
         eprintln!("{} problem(s); nothing was changed", problems.len());
         1
     }
-}
-
-/// One JSON object per input line, in order, one output line for every input line. Invalid
-/// UTF-8 is replaced (U+FFFD) rather than refused, so one bad line never stops a batch. The
-/// work is done by [`crate::classify`], which renders each distinct reply once.
-pub fn classify(brain: &Brain, input: impl BufRead, output: impl Write) -> Result<(), Failure> {
-    Ok(crate::classify::run(brain, input, output)?)
 }
 
 /// The reply as JSON: `{"intent", "reply", "buttons", "kind", "confidence", "candidates"}`.

@@ -134,6 +134,27 @@ fn workers_and_a_single_thread_give_the_same_output() {
 }
 
 #[test]
+fn classify_with_jobs_writes_the_same_lines() {
+    let input: String = messages().iter().map(|m| format!("{m}\n")).collect();
+    let single = bin()
+        .arg("classify")
+        .write_stdin(input.clone())
+        .output()
+        .expect("runs");
+    let three = bin()
+        .args(["classify", "--jobs", "3"])
+        .write_stdin(input)
+        .output()
+        .expect("runs");
+    assert!(single.status.success() && three.status.success());
+    assert!(!single.stdout.is_empty());
+    assert!(
+        three.stdout == single.stdout,
+        "--jobs 3 differs from one worker"
+    );
+}
+
+#[test]
 fn a_reader_that_stops_early_ends_classify_quietly() {
     // `classify < big | head -1`: the rest of the output has nowhere to go.
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("safeguard-bot"))
