@@ -210,3 +210,22 @@ fn a_negation_word_before_danger_does_not_silence_the_alarm() {
 fn a_hint_of_danger_is_never_turned_into_the_fallback() {
     assert_intent(brain(), "scared of them coming round", "emergency");
 }
+
+#[test]
+fn welsh_words_are_heard_as_written_not_corrected_into_english() {
+    // "Send naked pictures": typo correction once heard "anon lluniau north" and answered
+    // how to report anonymously.
+    for text in [
+        "anfon lluniau noeth",
+        "mae rhywun yn rhannu llun ohona i",
+        "dw i ddim yn ddiogel",
+    ] {
+        let heard = brain().understand(text).heard;
+        for word in text.split(' ').filter(|w| w.len() >= 4) {
+            assert!(
+                heard.split(' ').any(|h| h == word),
+                "{word:?} of {text:?} was heard as {heard:?}"
+            );
+        }
+    }
+}
