@@ -1,4 +1,5 @@
-//! Hands memory freed at start-up back to the system.
+//! Hands memory freed at start-up (and after a reload or a burst) back to the system, and
+//! tunes the allocator for a long-running bot ([`settle_for_serving`]).
 //!
 //! Compiling the intent table builds and throws away about 20 MB of parsed patterns and
 //! half-built automata. The allocator keeps most of those pages for later, so a long-running
@@ -15,5 +16,19 @@ pub fn release_freed() {
     // touches no memory the program still holds.
     unsafe {
         libc::malloc_trim(0);
+    }
+}
+
+/// Ask the allocator to keep a serving bot's memory from creeping: blocks of 128 KiB or more
+/// (the `/forget` store's log and table as they grow, a burst's large buffers) get pages of
+/// their own, handed back the moment they are freed. By default glibc raises that threshold
+/// each time such a block is freed, after which large blocks come from the shared heap and pin
+/// the pages around them. Call once, before serving.
+pub fn settle_for_serving() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `mallopt` only changes the allocator's tuning; called before the serving threads
+    // start allocating in earnest.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
     }
 }

@@ -1,10 +1,12 @@
 //! Soak: the built binary polling the fake Bot API for a long while, with traffic from many
 //! chats and everything that goes wrong in months of service: 429s with `retry_after`, dropped
 //! connections, replies Telegram carried out whose answer was lost, the Bot API going away
-//! for 20 s and coming back, and a content reload (SIGHUP) every minute.
+//! for 20 s and coming back, and a content reload (SIGHUP) every minute, each one a new version
+//! of the content swapped in (a copy of `responses/` with one more comment line each time).
 //!
 //! It reports, and fails on: a lost reply (every message meant for the bot must be answered);
-//! a chat answered twice that the bot did not count as a possible double; resident memory that
+//! a reply doubled by anything but an injected lost answer, or not counted by the bot as a
+//! possible double; a reload that failed or did not happen; resident memory that
 //! grows (the last part of the run against the first, after warm-up); CPU while idle above 2 %
 //! of a core; an exit on SIGTERM that is not clean.
 //!
@@ -255,12 +257,13 @@ async fn soak(plan: Plan) {
     let fake = FakeApi::start().await;
     let metrics_port = free_port();
     let metrics_url = format!("http://127.0.0.1:{metrics_port}/metrics");
-    let responses = concat!(env!("CARGO_MANIFEST_DIR"), "/responses");
+    let responses = support::copy_responses();
+    let folder = responses.path().to_str().expect("a UTF-8 temp path");
     let listen = format!("127.0.0.1:{metrics_port}");
     let args = [
         "telegram",
         "--responses",
-        responses,
+        folder,
         "--metrics-listen",
         &listen,
     ];
@@ -307,6 +310,10 @@ async fn soak(plan: Plan) {
             next_fault += plan.fault_every;
         }
         if now >= next_hangup {
+            // A new version each time, so that every reload swaps the content.
+            let messages = support::read(responses.path(), "messages.toml");
+            let edited = format!("{messages}# soak reload {hangups}\n");
+            support::write(responses.path(), "messages.toml", &edited);
             bot.signal("HUP");
             hangups += 1;
             next_hangup += plan.hangup_every;
@@ -337,10 +344,11 @@ async fn soak(plan: Plan) {
         }
     }
 
-    // Every reply in, then quiet.
+    // Every reply in (counted chat by chat: a double must not stand in for a lost one), then
+    // quiet.
     let answered = fake
         .wait_until(Duration::from_secs(150), |f| {
-            f.sent_count() >= traffic.pushed
+            f.sent_count() >= traffic.pushed && traffic.lost_and_doubled(f).0 == 0
         })
         .await;
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -353,17 +361,23 @@ async fn soak(plan: Plan) {
         &scraped,
         r#"safeguard_possible_double_replies_total{method="sendMessage"}"#,
     );
-    let reloads = counter(
+    let reloads = counter(&scraped, r#"safeguard_content_reloads_total{result="ok"}"#);
+    let not_swapped = counter(
         &scraped,
         r#"safeguard_content_reloads_total{result="unchanged"}"#,
-    ) + counter(&scraped, r#"safeguard_content_reloads_total{result="ok"}"#);
+    ) + counter(
+        &scraped,
+        r#"safeguard_content_reloads_total{result="refused"}"#,
+    );
     let idle_kib = memory_kib(pid, "VmRSS").unwrap_or_default();
-    let early = memory.floor(0.0..0.3);
+    // Early is after the first content swaps: the first one costs about 7 MiB once (measured,
+    // not explained; BENCHMARKS.md), which is not growth over time.
+    let early = memory.floor(0.3..0.5);
     let late = memory.floor(0.7..1.0);
 
     println!(
         "{} messages from {} chats over {:?}; {faults} faults injected ({lost_faults} lost answers), \
-         {} outages of {OUTAGE:?}, {hangups} SIGHUPs ({reloads} reloads counted)",
+         {} outages of {OUTAGE:?}, {hangups} SIGHUPs ({reloads} new versions swapped in, {not_swapped} not)",
         traffic.pushed,
         traffic.expected.len(),
         plan.length,
@@ -386,8 +400,8 @@ async fn soak(plan: Plan) {
         bot.log()
     );
     assert!(
-        doubled as u64 <= counted,
-        "{doubled} doubled replies, {counted} counted"
+        doubled <= lost_faults && doubled as u64 <= counted,
+        "{doubled} doubled replies: {lost_faults} lost answers injected, {counted} counted"
     );
     assert!(
         late <= early + 10 * 1024,
@@ -396,7 +410,12 @@ async fn soak(plan: Plan) {
         mib(late)
     );
     assert!(idle_cpu < 0.02, "idle CPU {:.2} %", idle_cpu * 100.0);
-    assert_eq!(reloads as usize, hangups, "every SIGHUP reloaded");
+    // SIGHUPs that arrive during a reload are answered by one more, so a slow build may count
+    // fewer reloads than signals; none may fail.
+    assert!(
+        reloads >= 1 && reloads as usize <= hangups && not_swapped == 0,
+        "{hangups} SIGHUPs: {reloads} swapped in, {not_swapped} not"
+    );
     let (status, took) =
         tokio::task::block_in_place(|| bot.stop_with("TERM", Duration::from_secs(10)));
     assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", bot.log());

@@ -43,10 +43,11 @@ pub const IN_FLIGHT: usize = 1_000;
 /// flight wait for their chat's turn or for one of these. Each reply being sent may hold a
 /// connection to the Bot API with its buffers, which is what the bot's memory at the peak of
 /// a burst is made of. teloxide's throttle lets requests through in rounds of 250 ms, so this
-/// many at once can send about four times as many a second: 1,000, over thirty times
-/// Telegram's 30. Each chat has at most one update answered at a time, so a chat held up by
-/// Telegram's per-chat limits holds up no other.
-pub const ANSWERING: usize = 256;
+/// many at once can send about four times as many a second: about 500, seventeen times
+/// Telegram's 30 (256 sent 1,000 a second, at 6 to 10 MiB more at the peak of a 20,000-chat
+/// burst, which took it over 64 MiB; BENCHMARKS.md). Each chat has at most one update answered
+/// at a time, so a chat held up by Telegram's per-chat limits holds up no other.
+pub const ANSWERING: usize = 128;
 
 /// How often an idle bot hands freed memory back after a busy spell.
 const TRIM_EVERY: Duration = Duration::from_secs(5);
@@ -179,8 +180,12 @@ impl Inbox {
             busy_looks += u32::from(!idle);
             if idle || busy_looks >= TRIM_BUSY_EVERY {
                 crate::memory::release_freed();
-                trimmed_at = taken;
                 busy_looks = 0;
+                // Only an idle trim counts as done: after a busy one, what is still in flight
+                // is freed later and wants a trim once the bot is idle.
+                if idle {
+                    trimmed_at = taken;
+                }
             }
         }
     }

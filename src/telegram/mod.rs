@@ -151,6 +151,7 @@ pub fn run(
         .enable_all()
         .build()
         .map_err(|e| Error(format!("cannot start the async runtime: {e}")))?;
+    crate::memory::settle_for_serving();
     runtime.block_on(async {
         let stop =
             signals::listen().map_err(|e| Error(format!("cannot listen for stop signals: {e}")))?;
@@ -214,8 +215,8 @@ pub async fn serve(
     served
 }
 
-/// The pause after the `errors`-th `getUpdates` in a row failed: 1 s, doubling, at most
-/// [`POLL_BACKOFF_MAX`].
+/// The pause after a `getUpdates` failed, `errors` being how many failed in a row before it
+/// (0 for the first): 1 s, doubling, at most [`POLL_BACKOFF_MAX`].
 fn poll_backoff(errors: u32) -> Duration {
     Duration::from_secs(1 << errors.min(6)).min(POLL_BACKOFF_MAX)
 }

@@ -76,7 +76,6 @@ pub fn reload(dir: Option<&Path>, brain: &SharedBrain, metrics: &Metrics) -> Out
                 Ok(new) => {
                     let version = new.version().to_owned();
                     brain.replace(new);
-                    crate::memory::release_freed();
                     metrics.content_loaded(&version);
                     Outcome::Loaded {
                         version,
@@ -133,14 +132,17 @@ pub async fn on_hangup(
         }
         log::info!("SIGHUP received: reloading the content");
         let (dir, brain, metrics) = (dir.clone(), brain.clone(), metrics.clone());
-        let done =
-            tokio::task::spawn_blocking(move || reload(dir.as_deref(), &brain, &metrics)).await;
+        let done = tokio::task::spawn_blocking(move || {
+            let outcome = reload(dir.as_deref(), &brain, &metrics);
+            // Compiling threw away about 20 MB (and a swap freed the old content): hand the
+            // pages back now rather than carry them until the bot is next idle (soak test).
+            crate::memory::release_freed();
+            outcome
+        })
+        .await;
         if done.is_err() {
             log::error!("content reload failed unexpectedly; the old content keeps serving");
         }
-        // Compiling threw away about 20 MB, and the content it replaced is gone too: hand the
-        // pages back now rather than carry them until the bot is next idle (soak test).
-        crate::memory::release_freed();
     }
 }
 

@@ -25,8 +25,10 @@ use crate::metrics::{Failure, Method, Metrics};
 use crate::reply::{Button, Reply};
 use crate::telegram::TgBot;
 
-/// How long a request keeps being tried after failures a retry may fix, measured from its
-/// first try: the next try is made only if it starts within this window.
+/// How long a request keeps being tried after network and server errors, measured from its
+/// first failure (not from when it was queued in the throttle): the next try is made only if
+/// it starts within this window. A 429 is waited out whatever the window, up to
+/// [`RATE_LIMITED_TRIES`] times.
 ///
 /// Why two windows: in polling mode the bot has already taken the update from Telegram, so a
 /// reply it gives up on is lost for good; it waits out an outage of the Bot API
@@ -35,7 +37,7 @@ use crate::telegram::TgBot;
 /// retry, rather than holding Telegram's connection open. Acknowledgements, deletions and
 /// start-up calls are brief too: nobody is left without the helplines if one fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Patience(pub Duration);
+pub struct Patience(Duration);
 
 impl Patience {
     /// About two seconds: four tries if each fails at once.
@@ -73,15 +75,20 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// The longest `retry_after` this module waits out itself (Throttle waits out any).
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
+/// How many 429s a request waits out (each up to [`MAX_RETRY_AFTER`]) before giving up:
+/// Telegram says when to come back, and a start-up call (`setWebhook` from several replicas at
+/// once) must not fail for being told to wait.
+pub const RATE_LIMITED_TRIES: u32 = 4;
+
 /// Callback data of a topic button: this prefix, then the intent id.
 pub const TOPIC_PREFIX: &str = "topic:";
 
 /// Telegram's limit on callback data, in bytes.
 const CALLBACK_DATA_LIMIT: usize = 64;
 
-/// Run `call` until it succeeds, fails in a way a retry cannot fix, or `patience` runs out;
-/// log each retry (without data) and count each failed try and retry in `metrics`. `what`
-/// names the Bot API method, in the log and the metrics.
+/// Run `call` until it succeeds, fails in a way a retry cannot fix, or `patience` runs out
+/// (for 429s: [`RATE_LIMITED_TRIES`] are spent); log each retry (without data) and count each
+/// failed try and retry in `metrics`. `method` names the call in the log and the metrics.
 pub async fn retrying<T, F, Fut>(
     method: Method,
     metrics: &Metrics,
@@ -92,8 +99,9 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, RequestError>>,
 {
-    let first = tokio::time::Instant::now();
+    let mut first_failure = None;
     let mut attempt = 1;
+    let mut rate_limited = 0;
     let mut may_have_arrived = false;
     loop {
         let result = call().await;
@@ -111,7 +119,15 @@ where
             Err(e) => e,
         };
         let wait = backoff(&e, attempt);
-        if !is_retryable(&e) || patience.next_try(first.elapsed(), wait).is_none() {
+        let since = first_failure.get_or_insert_with(tokio::time::Instant::now);
+        let again = match e {
+            RequestError::RetryAfter(_) => {
+                rate_limited += 1;
+                rate_limited < RATE_LIMITED_TRIES
+            }
+            _ => is_retryable(&e) && patience.next_try(since.elapsed(), wait).is_some(),
+        };
+        if !again {
             return Err(e);
         }
         metrics.api_retry(method);
@@ -377,6 +393,26 @@ mod tests {
             "{:?}",
             first.elapsed()
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_longer_than_a_brief_window_is_still_waited_out() {
+        let mut tries = 0;
+        let metrics = Metrics::new();
+        let result = retrying(Method::SetWebhook, &metrics, Patience::BRIEF, || {
+            tries += 1;
+            let limited = tries < RATE_LIMITED_TRIES;
+            async move {
+                if limited {
+                    Err(RequestError::RetryAfter(Seconds::from_seconds(5)))
+                } else {
+                    Ok(())
+                }
+            }
+        })
+        .await;
+        assert!(result.is_ok(), "{result:?}");
+        assert_eq!(tries, RATE_LIMITED_TRIES);
     }
 
     #[tokio::test(start_paused = true)]

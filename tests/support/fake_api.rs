@@ -93,6 +93,8 @@ struct Inner {
     deleted: Vec<(i64, i64)>,
     /// Until when every call gets a broken connection (the Bot API is unreachable).
     away_until: Option<Instant>,
+    /// An outage that starts with the next call of this method (lower case), and its length.
+    away_on: Option<(String, Duration)>,
 }
 
 struct Shared {
@@ -170,6 +172,12 @@ impl FakeApi {
     /// away; it comes back by itself.
     pub fn go_away(&self, time: Duration) {
         self.shared.lock().away_until = Some(Instant::now() + time);
+    }
+
+    /// Go away as [`FakeApi::go_away`] does, from the next call of `method` (any case) on,
+    /// that call included: an outage that starts exactly when the bot first needs the API.
+    pub fn go_away_on(&self, method: &str, time: Duration) {
+        self.shared.lock().away_on = Some((method.to_ascii_lowercase(), time));
     }
 
     /// Serve `fault` instead of the next unfaulted call of `method` (any case).
@@ -291,6 +299,10 @@ async fn api(
     let body = parse_body(&headers, &body);
     let fault = {
         let mut inner = shared.lock();
+        if inner.away_on.as_ref().is_some_and(|(m, _)| *m == method) {
+            let (_, time) = inner.away_on.take().expect("checked");
+            inner.away_until = Some(Instant::now() + time);
+        }
         let away = inner.away_until.is_some_and(|until| Instant::now() < until);
         let fault = if away {
             Some(Fault::Drop)
