@@ -46,12 +46,13 @@ impl Harness {
         }
     }
 
-    async fn dispatch(&self, mut update: Value) -> ControlFlow<HandlerResult, DependencyMap> {
+    /// What the handler tree gets for `update`, as the inbox builds it.
+    fn deps(&self, mut update: Value) -> DependencyMap {
         update["update_id"] = 1.into();
         // From text, as the Bot API's bytes arrive: teloxide's `Update` does not deserialize
         // from a `serde_json::Value`.
         let update: Update = serde_json::from_str(&update.to_string()).expect("a valid update");
-        let deps = dependencies(
+        dependencies(
             &self.bot,
             &self.me,
             &self.brain,
@@ -59,8 +60,11 @@ impl Harness {
             &self.recent,
             Patience::BRIEF,
             update,
-        );
-        schema().dispatch(deps).await
+        )
+    }
+
+    async fn dispatch(&self, update: Value) -> ControlFlow<HandlerResult, DependencyMap> {
+        schema().dispatch(self.deps(update)).await
     }
 
     /// Dispatch and expect the handler tree to have handled it without error.
@@ -799,18 +803,7 @@ async fn a_panic_in_the_tree_drops_only_that_update_and_is_counted() {
             .branch(schema()),
     );
     let dispatch = |chat: i64| {
-        let mut update = u::private_text(chat, "hello");
-        update["update_id"] = 1.into();
-        let update: Update = serde_json::from_str(&update.to_string()).expect("a valid update");
-        let deps = dependencies(
-            &h.bot,
-            &h.me,
-            &h.brain,
-            &h.metrics,
-            &h.recent,
-            Patience::BRIEF,
-            update,
-        );
+        let deps = h.deps(u::private_text(chat, "hello"));
         let tree = tree.clone();
         async move { tree.dispatch(deps).await }
     };
@@ -837,4 +830,13 @@ fn forget_texts() -> safeguard_bot::brain::ForgetTexts {
         .expect("the shipped content loads")
         .forget_texts()
         .clone()
+}
+
+#[tokio::test]
+async fn the_tree_gets_every_dependency_it_needs() {
+    // dptree finds a missing dependency only when an update reaches the endpoint that needs
+    // it (and the guard turns that panic into a dropped update); check them all up front.
+    let h = Harness::start().await;
+    let deps = h.deps(u::private_text(u::private_chat_id(99), "hello"));
+    dptree::type_check(schema().sig(), &deps, &[]);
 }

@@ -21,7 +21,10 @@ use futures::FutureExt;
 use teloxide::dispatching::{UpdateFilterExt, UpdateHandler};
 use teloxide::dptree::di::DependencyMap;
 use teloxide::prelude::*;
-use teloxide::types::{AllowedUpdate, Me, MediaKind, MessageEntityKind, MessageKind, UpdateKind};
+use teloxide::types::{
+    AllowedUpdate, InlineKeyboardMarkup, Me, MediaKind, MessageEntityKind, MessageId, MessageKind,
+    UpdateKind,
+};
 use teloxide::RequestError;
 
 use crate::brain::Input;
@@ -52,9 +55,8 @@ pub const ALLOWED_UPDATES: [AllowedUpdate; 4] = [
 ];
 
 /// The handler tree: every update kind, top to bottom, and the endpoint it reaches, behind
-/// [`guarded`] so that a panic while handling one update costs only that update. Needs
-/// `TgBot`, `Me`, `Arc<SharedBrain>`, `Metrics`, `Arc<Recent>` and the `Update` as
-/// dependencies.
+/// [`guarded`] so that a panic while handling one update costs only that update. Needs what
+/// [`dependencies`] provides (a test type-checks the two against each other).
 ///
 /// In a private chat every message is meant for the bot (and its id is remembered for
 /// `/forget`). In a group only commands, messages that mention the bot and replies to the
@@ -76,15 +78,91 @@ pub fn dependencies(
     patience: Patience,
     update: Update,
 ) -> DependencyMap {
+    let responder = Responder {
+        bot: bot.clone(),
+        brain: brain.clone(),
+        metrics: metrics.clone(),
+        patience,
+        recent: recent.clone(),
+    };
     dptree::deps![
         bot.clone(),
         me.clone(),
         brain.clone(),
         metrics.clone(),
         recent.clone(),
-        patience,
+        responder,
         update
     ]
+}
+
+/// What the endpoints that answer need, as one dependency: the bot, the brain, the counters,
+/// how long to keep trying a reply ([`Patience`]) and the ids remembered for `/forget`. Cheap to
+/// clone (all shared).
+#[derive(Clone)]
+struct Responder {
+    bot: TgBot,
+    brain: Arc<SharedBrain>,
+    metrics: Metrics,
+    patience: Patience,
+    recent: Arc<Recent>,
+}
+
+impl Responder {
+    /// The brain's reply to `input`, sent to `msg`'s chat (in a group, as an answer to `msg`,
+    /// so the person sees what it answers), then counted and logged as `kind`.
+    async fn respond(&self, msg: &Message, kind: Handled, input: Input<'_>) -> HandlerResult {
+        let started = Instant::now();
+        self.metrics.update(kind);
+        let reply = self.brain.current().respond(input);
+        let reply_to = (!msg.chat.is_private()).then_some(msg.id);
+        let sent = self.send(msg.chat.id, reply_to, &reply).await;
+        finish(&self.metrics, kind, &reply, started, sent)
+    }
+
+    /// Send `reply` to `chat` (as an answer to `reply_to` if given) and remember its id for
+    /// `/forget`.
+    async fn send(
+        &self,
+        chat: ChatId,
+        reply_to: Option<MessageId>,
+        reply: &Reply,
+    ) -> Result<(), RequestError> {
+        let sent = send_reply(
+            &self.bot,
+            &self.metrics,
+            self.patience,
+            chat,
+            reply_to,
+            reply,
+        )
+        .await?;
+        remember_sent(&self.recent, &sent);
+        Ok(())
+    }
+
+    /// Send `text` (the `/forget` texts) to `chat` with `markup`, as an answer to `reply_to`
+    /// if given, and remember its id.
+    async fn send_text(
+        &self,
+        chat: ChatId,
+        reply_to: Option<MessageId>,
+        text: &str,
+        markup: Option<InlineKeyboardMarkup>,
+    ) -> Result<(), RequestError> {
+        let sent = send_text(
+            &self.bot,
+            &self.metrics,
+            self.patience,
+            chat,
+            reply_to,
+            text,
+            markup,
+        )
+        .await?;
+        remember_sent(&self.recent, &sent);
+        Ok(())
+    }
 }
 
 /// `handler`, with a panic anywhere in it (a bug, here or in a dependency) caught: the update
@@ -167,146 +245,56 @@ fn tree() -> UpdateHandler<RequestError> {
 
 /// `/start`, `/help`, `/report`...: the brain's answer to the command (an unknown command gets
 /// its fallback, which lists the topics).
-async fn on_command(
-    bot: TgBot,
-    brain: Arc<SharedBrain>,
-    metrics: Metrics,
-    patience: Patience,
-    recent: Arc<Recent>,
-    msg: Message,
-    command: Command,
-) -> HandlerResult {
-    respond(
-        &bot,
-        &brain,
-        (&metrics, patience),
-        &recent,
-        &msg,
-        Handled::Command,
-        Input::Command(&command.0),
-    )
-    .await
+async fn on_command(r: Responder, msg: Message, command: Command) -> HandlerResult {
+    r.respond(&msg, Handled::Command, Input::Command(&command.0))
+        .await
 }
 
 /// A text message: the brain's answer.
-async fn on_text(
-    bot: TgBot,
-    brain: Arc<SharedBrain>,
-    metrics: Metrics,
-    patience: Patience,
-    recent: Arc<Recent>,
-    msg: Message,
-    text: Text,
-) -> HandlerResult {
-    respond(
-        &bot,
-        &brain,
-        (&metrics, patience),
-        &recent,
-        &msg,
-        Handled::Text,
-        Input::Text(&text.0),
-    )
-    .await
+async fn on_text(r: Responder, msg: Message, text: Text) -> HandlerResult {
+    r.respond(&msg, Handled::Text, Input::Text(&text.0)).await
 }
 
 /// A photo, video, file, sticker, voice note or other media: never downloaded (no `getFile`);
 /// the brain's media reply says not to send images here and how to report or remove one.
-async fn on_media(
-    bot: TgBot,
-    brain: Arc<SharedBrain>,
-    metrics: Metrics,
-    patience: Patience,
-    recent: Arc<Recent>,
-    msg: Message,
-) -> HandlerResult {
-    respond(
-        &bot,
-        &brain,
-        (&metrics, patience),
-        &recent,
-        &msg,
-        Handled::Media,
-        Input::Media,
-    )
-    .await
+async fn on_media(r: Responder, msg: Message) -> HandlerResult {
+    r.respond(&msg, Handled::Media, Input::Media).await
 }
 
 /// A location, contact, poll or similar meant for the bot: the fallback reply, so nobody who
 /// writes to the bot leaves without the helplines.
-async fn on_other_message(
-    bot: TgBot,
-    brain: Arc<SharedBrain>,
-    metrics: Metrics,
-    patience: Patience,
-    recent: Arc<Recent>,
-    msg: Message,
-) -> HandlerResult {
-    respond(
-        &bot,
-        &brain,
-        (&metrics, patience),
-        &recent,
-        &msg,
-        Handled::OtherMessage,
-        Input::Text(""),
-    )
-    .await
+async fn on_other_message(r: Responder, msg: Message) -> HandlerResult {
+    r.respond(&msg, Handled::OtherMessage, Input::Text(""))
+        .await
 }
 
 /// `/forget` in a private chat: delete every message of this chat the bot remembers (the
 /// person's and its own, this command included), then send the note on deleting the chat
 /// itself, with a button that deletes the note. In a group: delete nothing, say why. See
 /// [`super::forget`].
-async fn on_forget(
-    bot: TgBot,
-    brain: Arc<SharedBrain>,
-    metrics: Metrics,
-    patience: Patience,
-    recent: Arc<Recent>,
-    msg: Message,
-) -> HandlerResult {
+async fn on_forget(r: Responder, msg: Message) -> HandlerResult {
     let started = Instant::now();
-    metrics.update(Handled::Forget);
-    let texts = brain.current().forget_texts().clone();
+    r.metrics.update(Handled::Forget);
+    let texts = r.brain.current().forget_texts().clone();
+    let chat = msg.chat.id;
     if !msg.chat.is_private() {
-        let sent = send_text(
-            &bot,
-            &metrics,
-            patience,
-            msg.chat.id,
-            Some(msg.id),
-            &texts.in_group,
-            None,
-        )
-        .await;
-        return finish_forget(started, "in a group: nothing deleted", sent.map(drop));
+        let sent = r.send_text(chat, Some(msg.id), &texts.in_group, None).await;
+        return finish_forget(started, "in a group: nothing deleted", sent);
     }
-    let ids = recent.take(msg.chat.id.0, Instant::now());
-    let deleted = forget::delete_all(&bot, &metrics, msg.chat.id, &ids).await;
+    let ids = r.recent.take(chat.0, Instant::now());
+    let deleted = forget::delete_all(&r.bot, &r.metrics, chat, &ids).await;
     let note = if deleted.failed == 0 {
         &texts.done
     } else {
         &texts.partial
     };
-    let sent = send_text(
-        &bot,
-        &metrics,
-        patience,
-        msg.chat.id,
-        None,
-        note,
-        Some(forget::note_keyboard(&texts)),
-    )
-    .await;
-    if let Ok(note) = &sent {
-        remember_sent(&recent, note);
-    }
+    let keyboard = Some(forget::note_keyboard(&texts));
+    let sent = r.send_text(chat, None, note, keyboard).await;
     let outcome = format!(
         "asked Telegram to delete {} message(s), {} failed",
         deleted.asked, deleted.failed
     );
-    finish_forget(started, &outcome, sent.map(drop))
+    finish_forget(started, &outcome, sent)
 }
 
 /// The button under the `/forget` note: acknowledge it and delete the message it is on (the
@@ -333,17 +321,10 @@ async fn on_note_button(bot: TgBot, metrics: Metrics, query: CallbackQuery) -> H
 
 /// A topic button was pressed: answer the callback query first (it stops the button's spinner;
 /// failing that is logged, not fatal), then send the topic to the chat the button was in.
-async fn on_button(
-    bot: TgBot,
-    brain: Arc<SharedBrain>,
-    metrics: Metrics,
-    patience: Patience,
-    recent: Arc<Recent>,
-    query: CallbackQuery,
-) -> HandlerResult {
+async fn on_button(r: Responder, query: CallbackQuery) -> HandlerResult {
     let started = Instant::now();
-    metrics.update(Handled::Button);
-    acknowledge(&bot, &metrics, &query).await;
+    r.metrics.update(Handled::Button);
+    acknowledge(&r.bot, &r.metrics, &query).await;
     let Some(message) = &query.message else {
         log::debug!("update=button on an inline message ignored: there is no chat to answer in");
         return Ok(());
@@ -353,12 +334,9 @@ async fn on_button(
         .as_deref()
         .and_then(|d| d.strip_prefix(TOPIC_PREFIX))
         .unwrap_or_default();
-    let reply = brain.current().respond(Input::Topic(intent));
-    let sent = send_reply(&bot, &metrics, patience, message.chat().id, None, &reply).await;
-    if let Ok(sent) = &sent {
-        remember_sent(&recent, sent);
-    }
-    finish(&metrics, Handled::Button, &reply, started, sent.map(drop))
+    let reply = r.brain.current().respond(Input::Topic(intent));
+    let sent = r.send(message.chat().id, None, &reply).await;
+    finish(&r.metrics, Handled::Button, &reply, started, sent)
 }
 
 /// Answer a callback query (with retries), so the button stops spinning. A failure is logged
@@ -423,28 +401,6 @@ fn remember_sent(recent: &Recent, sent: &Message) {
     if sent.chat.is_private() {
         recent.remember(sent.chat.id.0, sent.id.0, Instant::now());
     }
-}
-
-/// The brain's reply to `input`, sent to `msg`'s chat (in a group, as an answer to `msg`, so
-/// the person sees what it answers), then counted and logged as `kind`.
-async fn respond(
-    bot: &TgBot,
-    brain: &SharedBrain,
-    (metrics, patience): (&Metrics, Patience),
-    recent: &Recent,
-    msg: &Message,
-    kind: Handled,
-    input: Input<'_>,
-) -> HandlerResult {
-    let started = Instant::now();
-    metrics.update(kind);
-    let reply = brain.current().respond(input);
-    let reply_to = (!msg.chat.is_private()).then_some(msg.id);
-    let sent = send_reply(bot, metrics, patience, msg.chat.id, reply_to, &reply).await;
-    if let Ok(sent) = &sent {
-        remember_sent(recent, sent);
-    }
-    finish(metrics, kind, &reply, started, sent.map(drop))
 }
 
 /// Count and log how an update went (kind, intent, time; nothing else) and pass the result on.
