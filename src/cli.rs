@@ -370,31 +370,31 @@ fn check(dir: &Option<PathBuf>) -> i32 {
         },
         None => Sources::embedded(),
     };
-    let problems = crate::check::check(&sources);
-    if problems.is_empty() {
-        let brain = Brain::load(dir.as_deref());
-        let summary = brain.map_or_else(
-            |_| String::new(),
-            |b| {
-                let c = b.content();
-                let examples: usize = c.intents.iter().map(|i| i.examples.len() + i.counter_examples.len()).sum();
-                format!(
-                    ": {} intents, {} contacts, {} figures, {examples} examples and counter-examples checked, version {}",
-                    c.intents.len(),
-                    c.contacts.len(),
-                    c.figures.len(),
-                    b.version()
-                )
-            },
-        );
-        let _ = emit(&format!("ok{summary}"));
-        0
-    } else {
-        for p in &problems {
-            eprintln!("{p}");
+    // One compile: the brain `check` built is the one summarised.
+    match crate::check::checked(&sources) {
+        Ok(brain) => {
+            let c = brain.content();
+            let examples: usize = c
+                .intents
+                .iter()
+                .map(|i| i.examples.len() + i.counter_examples.len())
+                .sum();
+            let _ = emit(&format!(
+                "ok: {} intents, {} contacts, {} figures, {examples} examples and counter-examples checked, version {}",
+                c.intents.len(),
+                c.contacts.len(),
+                c.figures.len(),
+                brain.version()
+            ));
+            0
         }
-        eprintln!("{} problem(s); nothing was changed", problems.len());
-        1
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            eprintln!("{} problem(s); nothing was changed", problems.len());
+            1
+        }
     }
 }
 
