@@ -6,9 +6,8 @@
 //! `responses/` and [`check`] validates it. The doors onto the brain are [`console`] (the
 //! terminal chat), [`telegram`] (long polling or a webhook) and [`cli`] (`ask`, `classify`,
 //! `check`, `eval`, `telegram`). [`logging`] keeps user data and secrets out of every log line.
-//! For running it as a service: [`metrics`] (counters with no personal data), [`forget`]
-//! (message ids for `/forget`, in memory only) and [`memory`] (gives start-up's garbage
-//! back). [`classify`] is the batch engine behind `classify`.
+//! What only a running service needs (counters, the ids kept for `/forget`, allocator tuning)
+//! lives under [`telegram`]. [`classify`] is the batch engine behind `classify`.
 
 pub mod brain;
 pub mod check;
@@ -18,13 +17,10 @@ pub mod console;
 pub mod content;
 pub mod corpus;
 pub mod eval;
-pub mod forget;
 pub mod learn;
 pub mod lexicon;
 pub mod logging;
 pub mod matcher;
-pub mod memory;
-pub mod metrics;
 pub mod model;
 pub mod normalize;
 pub mod problem;

@@ -229,7 +229,7 @@ async fn burst(door: Door) {
     assert_eq!(twice, 0, "no chat answered twice");
     assert_eq!(lost_or_double, 0, "one reply per message");
     // What stays between rounds is what /forget must keep for 48 hours: the message ids of up
-    // to 100,000 chats, about 1 MiB for every 20,000 (src/forget.rs).
+    // to 100,000 chats, about 1 MiB for every 20,000 (src/telegram/recent.rs).
     let after_first = after_first.unwrap_or(before);
     assert!(
         end <= after_first + 10 * 1024,

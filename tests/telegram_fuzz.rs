@@ -12,10 +12,10 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use safeguard_bot::forget::Recent;
-use safeguard_bot::metrics::Metrics;
 use safeguard_bot::telegram::entities;
 use safeguard_bot::telegram::handlers::{dependencies, schema};
+use safeguard_bot::telegram::metrics::Metrics;
+use safeguard_bot::telegram::recent::Recent;
 use safeguard_bot::telegram::send::Patience;
 use serde_json::{json, Value};
 use support::fake_api::{bot_user, FakeApi, BOT_USERNAME};

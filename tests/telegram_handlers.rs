@@ -9,10 +9,10 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use safeguard_bot::forget::Recent;
-use safeguard_bot::metrics::Metrics;
 use safeguard_bot::telegram::forget;
 use safeguard_bot::telegram::handlers::{dependencies, schema, HandlerResult};
+use safeguard_bot::telegram::metrics::Metrics;
+use safeguard_bot::telegram::recent::Recent;
 use safeguard_bot::telegram::send::Patience;
 use safeguard_bot::telegram::{SharedBrain, TgBot};
 use safeguard_bot::{Button, Input, Reply};

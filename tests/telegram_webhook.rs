@@ -8,8 +8,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use safeguard_bot::metrics::Metrics;
 use safeguard_bot::telegram::handlers::{self, HandlerResult};
+use safeguard_bot::telegram::metrics::Metrics;
 use safeguard_bot::telegram::send::Patience;
 use safeguard_bot::telegram::signals::{Stop, StopHandle};
 use safeguard_bot::telegram::webhook::{self, Limits, Webhook, SECRET_HEADER};

@@ -14,8 +14,8 @@ use teloxide::{ApiError, RequestError};
 use url::Url;
 
 use crate::brain::Brain;
-use crate::metrics::{Method, Metrics};
 use crate::telegram::forget;
+use crate::telegram::metrics::{Method, Metrics};
 use crate::telegram::send::{describe, retrying, Patience};
 use crate::telegram::{Error, TgBot};
 

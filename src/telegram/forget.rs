@@ -2,7 +2,7 @@
 //!
 //! Someone on a shared phone must be able to leave no trace. The handlers remember the id of
 //! every message in a private chat with the bot, the person's and the bot's, in memory only
-//! ([`crate::forget::Recent`]: ids, never text; 48 hours; bounded). `/forget` deletes them
+//! ([`crate::telegram::recent::Recent`]: ids, never text; 48 hours; bounded). `/forget` deletes them
 //! all, itself included, with `deleteMessages` (up to 100 ids a call), then sends one short
 //! note saying how to delete the chat itself in Telegram, with a button that deletes the note.
 //!
@@ -13,7 +13,7 @@
 //! Limits, said to the user as "anything still here, delete yourself": Telegram lets a bot
 //! delete messages only for 48 hours; ids are held only by the process that saw the messages
 //! (lost on a restart; with several webhook replicas, each knows only the updates it served);
-//! a chat keeps at most [`crate::forget::Recent::MAX_PER_CHAT`] ids.
+//! a chat keeps at most [`crate::telegram::recent::Recent::MAX_PER_CHAT`] ids.
 //!
 //! Only in private chats, where the bot may delete both sides and the conversation is only
 //! the person's and the bot's. In a group `/forget` deletes nothing (it would otherwise delete
@@ -29,7 +29,7 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 use teloxide::RequestError;
 
 use crate::brain::ForgetTexts;
-use crate::metrics::{Method, Metrics};
+use crate::telegram::metrics::{Method, Metrics};
 use crate::telegram::send::{describe, retrying, Patience};
 use crate::telegram::TgBot;
 
@@ -131,7 +131,7 @@ mod tests {
     fn the_privacy_reply_states_what_forget_keeps() {
         let brain = crate::Brain::embedded().expect("the shipped content loads");
         let privacy = brain.respond(crate::Input::Command("privacy")).reply;
-        let hours = crate::forget::DELETABLE_FOR.as_secs() / 3600;
+        let hours = crate::telegram::recent::DELETABLE_FOR.as_secs() / 3600;
         for fact in [
             "/forget".to_owned(),
             format!("{hours} hours"),

@@ -28,9 +28,9 @@ use teloxide::types::{
 use teloxide::RequestError;
 
 use crate::brain::Input;
-use crate::forget::Recent;
-use crate::metrics::{Handled, Method, Metrics};
 use crate::reply::Reply;
+use crate::telegram::metrics::{Handled, Method, Metrics};
+use crate::telegram::recent::Recent;
 use crate::telegram::send::{describe, retrying, send_reply, send_text, Patience, TOPIC_PREFIX};
 use crate::telegram::{entities, forget};
 use crate::telegram::{SharedBrain, TgBot};

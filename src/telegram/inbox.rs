@@ -27,9 +27,9 @@ use teloxide::types::{Me, UpdateKind};
 use teloxide::RequestError;
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
-use crate::forget::Recent;
-use crate::metrics::Metrics;
 use crate::telegram::handlers;
+use crate::telegram::metrics::Metrics;
+use crate::telegram::recent::Recent;
 use crate::telegram::send::{is_retryable, Patience};
 use crate::telegram::{SharedBrain, TgBot};
 
@@ -179,7 +179,7 @@ impl Inbox {
             let idle = self.slots.available_permits() == IN_FLIGHT;
             busy_looks += u32::from(!idle);
             if idle || busy_looks >= TRIM_BUSY_EVERY {
-                crate::memory::release_freed();
+                crate::telegram::memory::release_freed();
                 busy_looks = 0;
                 // Only an idle trim counts as done: after a busy one, what is still in flight
                 // is freed later and wants a trim once the bot is idle.

@@ -9,7 +9,10 @@
 //! - [`bot`]: token and server from the environment, throttle, start-up calls.
 //! - [`webhook`]: the webhook listener (secret, limits, timeouts, health check, metrics).
 //! - [`monitor`]: `GET /metrics` and `/healthz`, also on `--metrics-listen ADDR`.
-//! - [`forget`]: `/forget`, deleting the conversation from a private chat.
+//! - [`forget`]: `/forget`, deleting the conversation from a private chat; [`recent`]: the
+//!   message ids it deletes, kept in memory only.
+//! - [`metrics`]: the counters of `/metrics`, with no personal data.
+//! - [`memory`]: handing freed memory back, and allocator tuning for a long-running bot.
 //! - [`reload`]: reading the content again on SIGHUP, checked, swapped in atomically.
 //! - [`signals`]: SIGINT and SIGTERM, a graceful stop within a deadline; SIGHUP.
 //!
@@ -24,7 +27,10 @@ pub mod entities;
 pub mod forget;
 pub mod handlers;
 pub mod inbox;
+pub mod memory;
+pub mod metrics;
 pub mod monitor;
+pub mod recent;
 pub mod reload;
 pub mod send;
 pub mod signals;
@@ -44,8 +50,8 @@ use teloxide::types::Me;
 use teloxide::update_listeners::{AsUpdateStream, Polling, UpdateListener};
 
 use crate::brain::Brain;
-use crate::forget::Recent;
-use crate::metrics::{Method, Metrics};
+use crate::telegram::metrics::{Method, Metrics};
+use crate::telegram::recent::Recent;
 pub use bot::Credentials;
 use inbox::Inbox;
 use send::{describe, failure, Patience};
@@ -151,7 +157,7 @@ pub fn run(
         .enable_all()
         .build()
         .map_err(|e| Error(format!("cannot start the async runtime: {e}")))?;
-    crate::memory::settle_for_serving();
+    crate::telegram::memory::settle_for_serving();
     runtime.block_on(async {
         let stop =
             signals::listen().map_err(|e| Error(format!("cannot listen for stop signals: {e}")))?;
@@ -159,7 +165,7 @@ pub fn run(
             signals::hangups().map_err(|e| Error(format!("cannot listen for SIGHUP: {e}")))?;
         // The async tasks so far (the signal listeners) run on the worker threads meanwhile.
         let brain = load()?;
-        crate::memory::release_freed();
+        crate::telegram::memory::release_freed();
         let metrics = Metrics::new();
         let brain = SharedBrain::new(brain);
         let reloads = tokio::spawn(reload::on_hangup(

@@ -3,7 +3,7 @@
 //! In webhook mode both routes are on the webhook listener ([`super::webhook::router`]); with
 //! `--metrics-listen ADDR` (either mode, and the only way in polling mode) they are also served
 //! on an address of their own, which can stay on the private network. The counters hold no
-//! personal data ([`crate::metrics`]), so a scrape can identify nobody.
+//! personal data ([`crate::telegram::metrics`]), so a scrape can identify nobody.
 //!
 //! The server is the webhook's hand-driven hyper server ([`super::webhook::serve`]), with the
 //! same header timeout, connection cap and graceful stop.
@@ -17,7 +17,7 @@ use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 
-use crate::metrics::Metrics;
+use crate::telegram::metrics::Metrics;
 use crate::telegram::signals::Stop;
 use crate::telegram::webhook::{self, Limits, HEALTH_PATH};
 use crate::telegram::Error;

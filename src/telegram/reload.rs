@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::content::Sources;
-use crate::metrics::{Metrics, Reloaded};
+use crate::telegram::metrics::{Metrics, Reloaded};
 use crate::telegram::signals::{Hangups, Stop};
 use crate::telegram::SharedBrain;
 
@@ -136,7 +136,7 @@ pub async fn on_hangup(
             let outcome = reload(dir.as_deref(), &brain, &metrics);
             // Compiling threw away about 20 MB (and a swap freed the old content): hand the
             // pages back now rather than carry them until the bot is next idle (soak test).
-            crate::memory::release_freed();
+            crate::telegram::memory::release_freed();
             outcome
         })
         .await;

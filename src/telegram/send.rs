@@ -21,8 +21,8 @@ use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ReplyParameters};
 use teloxide::{ApiError, RequestError};
 
-use crate::metrics::{Failure, Method, Metrics};
 use crate::reply::{Button, Reply};
+use crate::telegram::metrics::{Failure, Method, Metrics};
 use crate::telegram::TgBot;
 
 /// How long a request keeps being tried after network and server errors, measured from its

@@ -41,11 +41,11 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use url::Url;
 
-use crate::forget::Recent;
-use crate::metrics::{Method, Metrics, Refusal};
 use crate::telegram::handlers::{self, ALLOWED_UPDATES};
 use crate::telegram::inbox::{Inbox, Outcome};
+use crate::telegram::metrics::{Method, Metrics, Refusal};
 use crate::telegram::monitor::{self, METRICS_PATH};
+use crate::telegram::recent::Recent;
 use crate::telegram::send::{describe, retrying, Patience};
 use crate::telegram::signals::Stop;
 use crate::telegram::{Error, SharedBrain, TgBot};

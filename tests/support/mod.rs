@@ -156,7 +156,7 @@ pub async fn connected_bot(
     safeguard_bot::telegram::TgBot,
     teloxide::types::Me,
     std::sync::Arc<safeguard_bot::telegram::SharedBrain>,
-    safeguard_bot::metrics::Metrics,
+    safeguard_bot::telegram::metrics::Metrics,
 ) {
     use safeguard_bot::telegram::{bot, Credentials, SharedBrain};
     let credentials = Credentials {
@@ -166,7 +166,7 @@ pub async fn connected_bot(
     let bot =
         bot::connect(&credentials, bot::limits(10_000, 100, 6_000, 6_000)).expect("bot connects");
     let brain = SharedBrain::new(brain().clone());
-    let metrics = safeguard_bot::metrics::Metrics::new();
+    let metrics = safeguard_bot::telegram::metrics::Metrics::new();
     let me = bot::introduce(&bot, &brain.current(), &metrics)
         .await
         .expect("the fake answers getMe");
