@@ -379,6 +379,63 @@ async fn a_reply_that_cannot_be_sent_asks_telegram_to_deliver_again() {
     assert_eq!(l.fake.sent_to(chat).len(), 1, "the redelivery was answered");
 }
 
+/// `update` with id `id`, as Telegram delivers it (again).
+fn delivered(mut update: Value, id: i64) -> String {
+    update["update_id"] = id.into();
+    update.to_string()
+}
+
+#[tokio::test]
+async fn an_update_delivered_again_is_answered_once_and_counted() {
+    let l = Listener::start(Limits::default()).await;
+    let chat = u::private_chat_id(6);
+    let message = delivered(u::private_text(chat, "hello"), 900);
+    let press = delivered(u::button_press(chat, "topic:contacts"), 901);
+    for body in [&message, &message, &press, &press, &message] {
+        assert_eq!(l.post(Some(SECRET), body.clone()).await, 200);
+    }
+    assert_eq!(l.fake.sent_to(chat).len(), 2, "one reply to each update");
+    assert_eq!(l.fake.calls("answerCallbackQuery").len(), 1);
+    let out = l.metrics.render();
+    assert!(
+        out.contains("safeguard_updates_total{kind=\"repeated\"} 3"),
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_arriving_while_the_first_is_answered_waits_and_is_not_answered_again() {
+    let l = Listener::start(Limits::default()).await;
+    let chat = u::private_chat_id(7);
+    let body = delivered(u::private_text(chat, "hello"), 902);
+    l.fake
+        .inject("sendMessage", Fault::Slow(Duration::from_millis(500)));
+    let (a, b) = tokio::join!(l.post(Some(SECRET), body.clone()), async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        l.post(Some(SECRET), body.clone()).await
+    });
+    assert_eq!((a, b), (200, 200));
+    assert_eq!(l.fake.sent_to(chat).len(), 1, "answered once");
+}
+
+#[tokio::test]
+async fn an_update_whose_reply_failed_is_answered_when_delivered_again() {
+    let l = Listener::start(Limits::default()).await;
+    for _ in 0..Patience::BRIEF.tries() {
+        l.fake.inject("sendMessage", Fault::Drop);
+    }
+    let chat = u::private_chat_id(8);
+    let body = delivered(u::private_text(chat, "hello"), 903);
+    assert_eq!(l.post(Some(SECRET), body.clone()).await, 503);
+    assert_eq!(l.post(Some(SECRET), body.clone()).await, 200);
+    assert_eq!(l.post(Some(SECRET), body).await, 200);
+    assert_eq!(
+        l.fake.sent_to(chat).len(),
+        1,
+        "answered on the second delivery, not again on the third"
+    );
+}
+
 fn short_limits() -> Limits {
     Limits {
         header_timeout: Duration::from_millis(300),

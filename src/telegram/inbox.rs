@@ -14,6 +14,10 @@
 //! Polling hands updates over in Telegram's order; in webhook mode the order is that of
 //! arrival at this replica (Telegram posts a chat's updates one after another unless it has
 //! several connections open).
+//!
+//! Once: an update Telegram delivers again after it was answered is not answered again
+//! ([`Answered`]). A copy that arrives while the first is still being answered waits for it
+//! in its chat's line, then finds it answered.
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
@@ -27,8 +31,9 @@ use teloxide::types::{Me, UpdateKind};
 use teloxide::RequestError;
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
+use crate::telegram::answered::Answered;
 use crate::telegram::handlers;
-use crate::telegram::metrics::Metrics;
+use crate::telegram::metrics::{Handled, Metrics};
 use crate::telegram::recent::Recent;
 use crate::telegram::send::{is_retryable, Patience};
 use crate::telegram::{SharedBrain, TgBot};
@@ -78,6 +83,7 @@ pub struct Inbox {
     patience: Patience,
     handler: Arc<UpdateHandler<RequestError>>,
     turns: Arc<Turns>,
+    answered: Arc<Answered>,
     slots: Arc<Semaphore>,
     answering: Arc<Semaphore>,
     /// Updates taken in so far (to tell whether anything happened since the last trim).
@@ -105,6 +111,7 @@ impl Inbox {
             patience,
             handler: Arc::new(handlers::schema()),
             turns: Arc::new(Turns::default()),
+            answered: Arc::new(Answered::default()),
             slots: Arc::new(Semaphore::new(IN_FLIGHT)),
             answering: Arc::new(Semaphore::new(ANSWERING)),
             taken: Arc::new(AtomicU64::new(0)),
@@ -203,8 +210,16 @@ impl Inbox {
         slot: Option<OwnedSemaphorePermit>,
     ) -> Outcome {
         turn.wait().await;
+        let id = update.id.0;
+        if self.answered.has(id) {
+            self.metrics.update(Handled::Repeated);
+            return Outcome::Done;
+        }
         let answering = self.answering.acquire().await.ok();
         let outcome = self.dispatch(update).await;
+        if outcome == Outcome::Done {
+            self.answered.add(id);
+        }
         drop(answering);
         drop(turn);
         drop(slot);

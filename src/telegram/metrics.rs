@@ -68,6 +68,8 @@ labels! {
         ChannelPost => "channel_post",
         /// An update kind the bot has no branch for (or could not parse).
         Other => "other",
+        /// An update answered before and delivered again by Telegram: not answered again.
+        Repeated => "repeated",
     }
 }
 

@@ -1,7 +1,8 @@
 //! The Telegram door onto the brain: long polling or a webhook, with teloxide 0.17.
 //!
 //! - [`inbox`]: every update's way in from either door: a chat's updates in order, a cap on
-//!   updates in flight, nothing kept for a chat once it is answered.
+//!   updates in flight, nothing kept for a chat once it is answered; [`answered`]: the ids of
+//!   the updates answered lately, so a redelivered one is answered once.
 //! - [`handlers`]: the one handler tree, where every kind of update goes; a panic in it costs
 //!   only the update being handled.
 //! - [`entities`]: message entities checked against their text before teloxide reads them.
@@ -22,6 +23,7 @@
 //! This module knows nothing about what the bot says; it never logs what people write or who
 //! they are (see [`crate::logging`]).
 
+pub mod answered;
 pub mod bot;
 pub mod entities;
 pub mod forget;
