@@ -1,4 +1,4 @@
-//! Rendering replies: a topic's reply (a button press), a whole message, and a `classify`
+//! Rendering replies as the Telegram door keeps them (owned): a topic's reply (a button press), a whole message, and a `classify`
 //! line (reply written as JSON).
 //!
 //! `cargo bench --bench reply -- --warm-up-time 1 --measurement-time 3`
@@ -14,10 +14,18 @@ fn reply(c: &mut Criterion) {
     let brain = Brain::embedded().expect("compiles");
     let mut group = c.benchmark_group("reply");
     group.bench_function("topic_report_image", |b| {
-        b.iter(|| brain.respond(black_box(Input::Topic("report_image"))))
+        b.iter(|| {
+            brain
+                .respond(black_box(Input::Topic("report_image")))
+                .into_owned()
+        })
     });
     group.bench_function("text_typical", |b| {
-        b.iter(|| brain.respond(black_box(Input::Text(common::TYPICAL))))
+        b.iter(|| {
+            brain
+                .respond(black_box(Input::Text(common::TYPICAL)))
+                .into_owned()
+        })
     });
     let lines: String = common::table_messages(brain.content())
         .iter()

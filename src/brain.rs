@@ -27,7 +27,7 @@ use crate::matcher::{Matcher, Scan};
 use crate::model::Model;
 use crate::normalize::fold;
 use crate::problem::{Loc, Problem};
-use crate::reply::{render, Button, Kind, Reply, ReplyParts, MEDIA};
+use crate::reply::{render, Button, Kind, ReplyParts, MEDIA};
 
 /// The id of the intent that answers when nothing else does (a DESIGN.md contract id).
 pub const FALLBACK: &str = "fallback";
@@ -55,7 +55,7 @@ pub struct Understanding {
     pub ranked: Vec<usize>,
     /// Answer, suggestion or fallback.
     pub kind: Kind,
-    /// From 0 to 1, see [`Reply::confidence`].
+    /// From 0 to 1, see [`crate::Reply::confidence`].
     pub confidence: f32,
     /// What the matcher found.
     pub scan: Scan,
@@ -335,18 +335,15 @@ impl Brain {
     }
 
     /// The reply to one input. Never fails: anything not understood gets the fallback.
-    pub fn respond(&self, input: Input<'_>) -> Reply {
-        self.respond_parts(input).to_reply()
-    }
-
-    /// The reply to one input as borrowed pieces of the brain's texts: what [`Brain::respond`]
-    /// returns, without copying a kilobyte of text and the buttons for every message. For a
-    /// door that writes each reply out once (`classify`).
-    pub fn respond_parts(&self, input: Input<'_>) -> ReplyParts<'_> {
+    ///
+    /// Borrowed from the brain's finished texts, so a door that writes each reply out once
+    /// (`classify`) copies nothing; [`ReplyParts::into_owned`] gives the [`crate::Reply`] the other
+    /// doors keep or send.
+    pub fn respond(&self, input: Input<'_>) -> ReplyParts<'_> {
         match input {
             Input::Text(text) => {
                 let understanding = self.understand(text);
-                self.reply_parts(&understanding)
+                self.reply(&understanding)
             }
             Input::Command(name) => {
                 let name = name.to_ascii_lowercase();
@@ -628,13 +625,8 @@ impl Brain {
         }
     }
 
-    /// Turn an understanding into the reply a person sees.
-    pub fn reply_to(&self, u: &Understanding) -> Reply {
-        self.reply_parts(u).to_reply()
-    }
-
-    /// [`Brain::reply_to`] as borrowed pieces (see [`Brain::respond_parts`]).
-    pub fn reply_parts(&self, u: &Understanding) -> ReplyParts<'_> {
+    /// Turn an understanding into the reply a person sees (borrowed, as [`Brain::respond`]).
+    pub fn reply(&self, u: &Understanding) -> ReplyParts<'_> {
         match u.kind {
             Kind::Answer => {
                 let mut reply = self.answer(u.ranked[0], &u.scan.entities, u.confidence);

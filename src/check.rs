@@ -371,7 +371,7 @@ pub fn check_behaviour(brain: &Brain) -> Vec<Problem> {
             continue;
         };
         let phone = contact.phone.clone().unwrap_or_default();
-        let fallback = brain.respond(Input::Topic(FALLBACK)).reply;
+        let fallback = brain.respond(Input::Topic(FALLBACK)).text();
         if let Some(intent) = content.intent(FALLBACK) {
             if !fallback.contains(&phone) {
                 problems.push(Problem::new(
@@ -447,7 +447,7 @@ fn check_screen(brain: &Brain, intent: &crate::content::Intent, problems: &mut V
 fn check_messages_screen(brain: &Brain, problems: &mut Vec<Problem>) {
     let m = &brain.content().messages;
     let forget = brain.forget_texts();
-    let media = brain.respond(Input::Media).reply;
+    let media = brain.respond(Input::Media).text();
     let did_you_mean = format!(
         "{}\n\n{}",
         render_or_empty(&m.did_you_mean, brain),

@@ -2,7 +2,7 @@
 //! in order, fast enough for an operator to run a large batch of real questions.
 //!
 //! Every line is answered by the brain exactly as a Telegram message is
-//! ([`Brain::respond_parts`], the borrowed form of [`Brain::respond`]). What is saved is the
+//! ([`Brain::respond`] gives borrowed pieces of the brain's texts). What is saved is the
 //! copying and the JSON: a reply's text is one of a few dozen vetted texts, about a kilobyte
 //! each, and its buttons and intent ids come from the same small table. Copying them into a
 //! [`Reply`] and escaping them as JSON strings was most of the cost of a line
@@ -96,7 +96,7 @@ fn answer_batch<'a>(brain: &'a Brain, batch: &[u8], answers: &mut Vec<u8>, json:
             line = rest;
         }
         let text = String::from_utf8_lossy(line);
-        let reply = brain.respond_parts(Input::Text(&text));
+        let reply = brain.respond(Input::Text(&text));
         // Writing to a Vec cannot fail.
         let _ = json.write(answers, &reply);
         answers.push(b'\n');
@@ -216,7 +216,7 @@ impl Default for Json<'_> {
 }
 
 impl<'a> Json<'a> {
-    /// Write `reply` exactly as `serde_json::to_writer(reply.to_reply())` would. The pattern
+    /// Write `reply` exactly as `serde_json::to_writer(reply.into_owned())` would. The pattern
     /// names every field, in the order [`Reply`] declares (and so serialises) them: adding a
     /// field stops this compiling until it is written here too.
     fn write(&mut self, out: &mut impl Write, reply: &ReplyParts<'a>) -> io::Result<()> {

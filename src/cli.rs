@@ -201,7 +201,7 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
             if explain {
                 eprintln!("{}\n", brain.explain(&text));
             }
-            let reply = brain.respond(Input::Text(&text));
+            let reply = brain.respond(Input::Text(&text)).into_owned();
             let out = if json {
                 to_json(&reply)
             } else {

@@ -14,7 +14,10 @@ pub fn run(brain: &Brain, input: impl BufRead, mut output: impl Write) -> io::Re
         output,
         "safeguard-bot chat. Type a message; a number picks a choice; quit leaves.\n"
     )?;
-    let mut choices = show(&mut output, &brain.respond(Input::Command("start")))?;
+    let mut choices = show(
+        &mut output,
+        &brain.respond(Input::Command("start")).into_owned(),
+    )?;
     for line in input.lines() {
         let line = line?;
         let text = line.trim();
@@ -42,7 +45,7 @@ pub fn run(brain: &Brain, input: impl BufRead, mut output: impl Write) -> io::Re
                 None => brain.respond(Input::Text(text)),
             },
         };
-        choices = show(&mut output, &reply)?;
+        choices = show(&mut output, &reply.into_owned())?;
     }
     Ok(())
 }

@@ -143,7 +143,7 @@ pub fn run(brain: &Brain, cases: &[Case]) -> Report {
     let outcomes: Vec<Outcome> = cases
         .iter()
         .map(|case| {
-            let reply = brain.respond(Input::Text(&case.text));
+            let reply = brain.respond(Input::Text(&case.text)).into_owned();
             let haystack = squash(&reply.reply);
             Outcome {
                 line: case.line,

@@ -67,9 +67,10 @@ pub struct Reply {
     pub candidates: Vec<String>,
 }
 
-/// A reply as borrowed pieces of the brain's finished texts: the same content as a [`Reply`]
-/// ([`ReplyParts::to_reply`]) without copying it. Built by [`crate::Brain::respond_parts`] for
-/// doors that write a reply out once and keep nothing (`classify`).
+/// A reply as borrowed pieces of the brain's finished texts, what [`crate::Brain::respond`]
+/// gives: the same content as a [`Reply`] ([`ReplyParts::into_owned`]) without copying a
+/// kilobyte of text and the buttons for every message, which matters to a door that writes
+/// each reply out once and keeps nothing (`classify`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplyParts<'a> {
     /// See [`Reply::intent`].
@@ -87,16 +88,21 @@ pub struct ReplyParts<'a> {
 }
 
 impl ReplyParts<'_> {
-    /// The owned reply, as every door but `classify` uses it.
-    pub fn to_reply(&self) -> Reply {
+    /// The owned reply, as every door but `classify` keeps or sends it.
+    pub fn into_owned(self) -> Reply {
         Reply {
             intent: self.intent.to_owned(),
-            reply: self.text.join("\n\n"),
-            buttons: self.buttons.iter().map(|&b| b.clone()).collect(),
+            reply: self.text(),
+            buttons: self.buttons.into_iter().cloned().collect(),
             kind: self.kind,
             confidence: self.confidence,
-            candidates: self.candidates.iter().map(|&c| c.to_owned()).collect(),
+            candidates: self.candidates.into_iter().map(str::to_owned).collect(),
         }
+    }
+
+    /// The reply's text, its pieces joined (what [`Reply::reply`] holds).
+    pub fn text(&self) -> String {
+        self.text.join("\n\n")
     }
 }
 

@@ -23,7 +23,7 @@ fn ask_prints_the_reply_the_brain_gives() {
     let message = "where do I report an image of a child I saw online";
     let (code, stdout, _) = run(&["ask", message]);
     assert_eq!(code, 0);
-    let expected = to_plain(&brain().respond(Input::Text(message)));
+    let expected = to_plain(&brain().respond(Input::Text(message)).into_owned());
     assert_eq!(stdout, format!("{expected}\n"));
 }
 
@@ -40,7 +40,7 @@ fn ask_json_has_intent_reply_and_buttons() {
     for b in buttons {
         assert!(b["label"].is_string() && b["kind"].is_string(), "{b}");
     }
-    let reply = brain().respond(Input::Text(message));
+    let reply = brain().respond(Input::Text(message)).into_owned();
     assert_eq!(intent, reply.intent);
     assert_eq!(json["reply"], reply.reply.as_str());
     assert_eq!(stdout.lines().count(), 1, "one line of JSON");

@@ -30,7 +30,7 @@ fn classify(stdin: Vec<u8>) -> (i32, Vec<String>, String) {
 
 /// What `serde_json` writes for the reply `respond` gives: the line classify must print.
 fn expected_line(message: &str) -> String {
-    serde_json::to_string(&brain().respond(Input::Text(message))).expect("serialises")
+    serde_json::to_string(&brain().respond(Input::Text(message)).into_owned()).expect("serialises")
 }
 
 /// A few hundred real-looking messages: the table's own and the evaluation set's.
@@ -51,7 +51,11 @@ fn classify_writes_one_line_per_input_line_in_order() {
         assert!(json["intent"].is_string() && json["reply"].is_string());
         assert_eq!(
             json["intent"],
-            brain().respond(Input::Text(message)).intent.as_str(),
+            brain()
+                .respond(Input::Text(message))
+                .into_owned()
+                .intent
+                .as_str(),
             "out of order at {message:?}"
         );
     }

@@ -17,7 +17,7 @@ use support::{assert_no_panic, bin, brain, copy_responses, insert_pattern, phone
 /// The reply to `text`, which must come within `limit`.
 fn respond_within(text: &str, limit: Duration) -> Reply {
     let started = Instant::now();
-    let reply = brain().respond(Input::Text(text));
+    let reply = brain().respond(Input::Text(text)).into_owned();
     let took = started.elapsed();
     assert!(
         took < limit,
@@ -41,12 +41,12 @@ fn assert_answers(reply: &Reply) {
 
 /// `disguised` must be understood like `plain`, which the table must understand.
 fn assert_same_as_plain(disguised: &str, plain: &str) {
-    let expected = brain().respond(Input::Text(plain));
+    let expected = brain().respond(Input::Text(plain)).into_owned();
     assert_ne!(
         expected.intent, FALLBACK,
         "{plain:?} is not understood at all"
     );
-    let got = brain().respond(Input::Text(disguised));
+    let got = brain().respond(Input::Text(disguised)).into_owned();
     assert_eq!(
         (got.intent.as_str(), got.kind),
         (expected.intent.as_str(), expected.kind),
@@ -251,12 +251,12 @@ fn the_compiled_size_limit_is_set() {
 fn a_table_ten_times_the_size_compiles_and_answers() {
     // Once refused: the order-checking automaton needed more than its cache limit.
     let brain = Brain::new(support::ten_times_the_table()).expect("compiles");
-    let reply = brain.respond(Input::Text(LAW));
+    let reply = brain.respond(Input::Text(LAW)).into_owned();
     assert_eq!(reply.intent, brain_reply_intent(LAW));
 }
 
 fn brain_reply_intent(text: &str) -> String {
-    brain().respond(Input::Text(text)).intent
+    brain().respond(Input::Text(text)).into_owned().intent
 }
 
 #[test]
@@ -304,7 +304,7 @@ fn a_pattern_whose_dfa_explodes_still_answers_in_linear_time() {
         text.push(if x & 0x1_0000 == 0 { 'a' } else { 'b' });
     }
     let started = Instant::now();
-    let reply = brain.respond(Input::Text(&text));
+    let reply = brain.respond(Input::Text(&text)).into_owned();
     assert!(
         started.elapsed() < Duration::from_secs(20),
         "{:?}",
@@ -328,7 +328,7 @@ fn a_pattern_that_runs_on_across_words_stays_linear() {
     .expect("compiles");
     let text = "help ".repeat(20_000);
     let started = Instant::now();
-    let reply = brain.respond(Input::Text(&text));
+    let reply = brain.respond(Input::Text(&text)).into_owned();
     let took = started.elapsed();
     assert!(took < Duration::from_secs(10), "took {took:?}");
     assert_answers(&reply);

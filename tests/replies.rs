@@ -10,11 +10,11 @@ use safeguard_bot::{Input, Kind, Reply};
 use support::{brain, content, phone, web};
 
 fn ask(text: &str) -> Reply {
-    brain().respond(Input::Text(text))
+    brain().respond(Input::Text(text)).into_owned()
 }
 
 fn topic(id: &str) -> String {
-    brain().respond(Input::Topic(id)).reply
+    brain().respond(Input::Topic(id)).text()
 }
 
 /// Asserts `reply` is an answer of `intent` and that each of `needles` appears, in this order.
@@ -160,7 +160,7 @@ fn no_reply_promises_or_threatens_a_record() {
         .intent_ids()
         .flat_map(|id| brain().replies_of(id).into_iter().map(|(_, t)| t))
         .collect();
-    texts.push(brain().respond(Input::Media).reply);
+    texts.push(brain().respond(Input::Media).text());
     for text in &texts {
         let lower = text.to_lowercase();
         for forbidden in [
@@ -507,7 +507,7 @@ fn every_reply_fits_one_phone_screen() {
         longest.0 > SCREEN_LIMIT / 2,
         "the walk saw no real reply: {longest:?}"
     );
-    let media = brain().respond(Input::Media).reply;
+    let media = brain().respond(Input::Media).text();
     assert!(media.chars().count() <= SCREEN_LIMIT, "{media}");
 }
 
@@ -625,7 +625,7 @@ fn every_reply() -> Vec<(String, String)> {
                 .map(move |(answers, t)| (format!("{id} {answers:?}"), t))
         })
         .collect();
-    texts.push(("media".into(), brain().respond(Input::Media).reply));
+    texts.push(("media".into(), brain().respond(Input::Media).text()));
     texts
 }
 

@@ -83,7 +83,7 @@ impl Harness {
     }
 
     fn respond(&self, input: Input<'_>) -> Reply {
-        self.brain.current().respond(input)
+        self.brain.current().respond(input).into_owned()
     }
 
     fn only_reply_to(&self, chat: i64) -> Sent {

@@ -165,16 +165,22 @@ fn scripted_conversation(brain: &Brain) -> (Vec<Value>, Expected) {
         let chat = u::private_chat_id(500 + n as i64);
         let text = format!("{text} {n}");
         updates.push(u::private_text(chat, &text));
-        e.update("text", Some(brain.respond(Input::Text(&text))));
+        e.update("text", Some(brain.respond(Input::Text(&text)).into_owned()));
         e.person(chat, Some(&text));
     }
     let chat = u::private_chat_id(510);
     updates.push(u::private_command(chat, "/start"));
-    e.update("command", Some(brain.respond(Input::Command("start"))));
+    e.update(
+        "command",
+        Some(brain.respond(Input::Command("start")).into_owned()),
+    );
     updates.push(u::private_media(chat, Media::Photo));
-    e.update("media", Some(brain.respond(Input::Media)));
+    e.update("media", Some(brain.respond(Input::Media).into_owned()));
     updates.push(u::button_press(chat, "topic:contacts"));
-    e.update("button", Some(brain.respond(Input::Topic("contacts"))));
+    e.update(
+        "button",
+        Some(brain.respond(Input::Topic("contacts")).into_owned()),
+    );
     e.person(chat, None);
     let (group, member) = (u::group_id(510), u::private_chat_id(511));
     let chatter = "see you at the school gate at three";

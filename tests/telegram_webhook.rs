@@ -112,7 +112,7 @@ async fn the_right_secret_gets_the_update_answered_then_200() {
     assert_eq!(sent.len(), 1, "answered before the 200");
     assert_eq!(
         sent[0].text,
-        l.brain.current().respond(Input::Text(text)).reply
+        l.brain.current().respond(Input::Text(text)).text()
     );
 }
 
@@ -223,8 +223,8 @@ async fn one_chats_updates_are_answered_in_the_order_they_came() {
     assert_eq!(
         texts,
         vec![
-            brain.respond(Input::Text(first)).reply,
-            brain.respond(Input::Text(second)).reply
+            brain.respond(Input::Text(first)).text(),
+            brain.respond(Input::Text(second)).text()
         ]
     );
 }
@@ -289,7 +289,12 @@ async fn the_webhook_listener_serves_the_counters_without_user_data() {
         .to_owned();
     assert!(content_type.starts_with("text/plain"), "{content_type}");
     let scraped = response.text().await.expect("text");
-    let intent = l.brain.current().respond(Input::Text(text)).intent;
+    let intent = l
+        .brain
+        .current()
+        .respond(Input::Text(text))
+        .into_owned()
+        .intent;
     for line in [
         r#"safeguard_updates_total{kind="text"} 1"#.to_owned(),
         r#"safeguard_updates_total{kind="other"} 1"#.to_owned(),

@@ -9,7 +9,7 @@ use safeguard_bot::{Brain, Input, Kind, Reply};
 use support::{brain, phone, DEV_MIN_ACCURACY};
 
 fn ask(brain: &Brain, text: &str) -> Reply {
-    brain.respond(Input::Text(text))
+    brain.respond(Input::Text(text)).into_owned()
 }
 
 fn assert_intent(brain: &Brain, text: &str, intent: &str) {

@@ -36,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
     let w = world();
     let text = String::from_utf8_lossy(data);
 
-    let reply = w.brain.respond(Input::Text(&text));
+    let reply = w.brain.respond(Input::Text(&text)).into_owned();
     assert!(INTENT_IDS.contains(&reply.intent.as_str()), "{}", reply.intent);
     assert!(!reply.reply.trim().is_empty());
 

@@ -130,7 +130,7 @@ mod tests {
     #[test]
     fn the_privacy_reply_states_what_forget_keeps() {
         let brain = crate::Brain::embedded().expect("the shipped content loads");
-        let privacy = brain.respond(crate::Input::Command("privacy")).reply;
+        let privacy = brain.respond(crate::Input::Command("privacy")).text();
         let hours = crate::telegram::recent::DELETABLE_FOR.as_secs() / 3600;
         for fact in [
             "/forget".to_owned(),

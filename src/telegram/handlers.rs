@@ -114,7 +114,7 @@ impl Responder {
     async fn respond(&self, msg: &Message, kind: Handled, input: Input<'_>) -> HandlerResult {
         let started = Instant::now();
         self.metrics.update(kind);
-        let reply = self.brain.current().respond(input);
+        let reply = self.brain.current().respond(input).into_owned();
         let reply_to = (!msg.chat.is_private()).then_some(msg.id);
         let sent = self.send(msg.chat.id, reply_to, &reply).await;
         finish(&self.metrics, kind, &reply, started, sent)
@@ -334,7 +334,7 @@ async fn on_button(r: Responder, query: CallbackQuery) -> HandlerResult {
         .as_deref()
         .and_then(|d| d.strip_prefix(TOPIC_PREFIX))
         .unwrap_or_default();
-    let reply = r.brain.current().respond(Input::Topic(intent));
+    let reply = r.brain.current().respond(Input::Topic(intent)).into_owned();
     let sent = r.send(message.chat().id, None, &reply).await;
     finish(&r.metrics, Handled::Button, &reply, started, sent)
 }

@@ -359,11 +359,11 @@ mod tests {
         let metrics = Metrics::new();
         let text = "where do i report an image of a child i saw online";
         metrics.update(Handled::Text);
-        let reply = brain.respond(Input::Text(text));
+        let reply = brain.respond(Input::Text(text)).into_owned();
         metrics.reply(&reply, Duration::from_millis(3));
         metrics.update(Handled::Text);
         metrics.reply(
-            &brain.respond(Input::Text("qwerty")),
+            &brain.respond(Input::Text("qwerty")).into_owned(),
             Duration::from_millis(1),
         );
         let out = metrics.render();

@@ -462,7 +462,7 @@ mod tests {
     fn every_button_of_the_shipped_content_fits_telegram() {
         let brain = crate::Brain::embedded().expect("the shipped content loads");
         for id in brain.intent_ids() {
-            let reply = brain.respond(crate::Input::Topic(id));
+            let reply = brain.respond(crate::Input::Topic(id)).into_owned();
             let rows = keyboard(&reply.buttons).map_or(0, |k| k.inline_keyboard.len());
             assert_eq!(rows, reply.buttons.len(), "a button of {id} was left out");
         }
