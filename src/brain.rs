@@ -99,7 +99,7 @@ pub enum DecidedBy {
 /// `safeguard-bot train --folds`), never on a blind set; BENCHMARKS.md and EVALUATION.md say
 /// how.
 #[derive(Debug, Clone, Copy)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// Danger is answered when the model's probability of danger reaches this, even if
     /// nothing else is sure: recall first, so it is low.
     pub danger: f32,
@@ -122,7 +122,7 @@ pub struct Policy {
 }
 
 /// The policy the bot runs with.
-pub const POLICY: Policy = Policy {
+pub(crate) const POLICY: Policy = Policy {
     danger: 0.25,
     danger_over_patterns: 0.5,
     danger_topic: 0.5,
@@ -213,7 +213,7 @@ impl Brain {
 
     /// Compile a content folder's files: the table, and the model when the folder has one
     /// (without one, the patterns answer alone; `check` asks for a model).
-    pub fn from_sources(sources: &Sources) -> Result<Self, Vec<Problem>> {
+    pub(crate) fn from_sources(sources: &Sources) -> Result<Self, Vec<Problem>> {
         let content = Content::parse(sources)?;
         let model = read_model(sources).map_err(|p| vec![p])?;
         Self::with_model(content, model)
@@ -228,7 +228,7 @@ impl Brain {
     /// Fails with every problem that makes the content unusable (a pattern that does not
     /// compile, a reference to an unknown contact, figure, entity or topic, no fallback intent,
     /// a model that answers with an intent the table does not have).
-    pub fn with_model(content: Content, model: Option<Model>) -> Result<Self, Vec<Problem>> {
+    pub(crate) fn with_model(content: Content, model: Option<Model>) -> Result<Self, Vec<Problem>> {
         let mut problems = Vec::new();
         let model = model.and_then(|m| {
             map_classes(&m, &content)
@@ -697,7 +697,7 @@ impl Brain {
     /// The text intent `id` sends to a message that names every entity at once (each answer
     /// that applies, the most specific of each kind), the longest it can send in practice.
     /// `check` holds it to Telegram's limit.
-    pub fn longest_reply(&self, id: &str) -> String {
+    pub(crate) fn longest_reply(&self, id: &str) -> String {
         let Some(topic) = self.topics.iter().find(|t| t.id == id) else {
             return String::new();
         };
@@ -768,7 +768,7 @@ impl Brain {
 
     /// Why a message got its reply, for operators tuning patterns: the text the patterns saw,
     /// every intent that scored, and the entities found. Never logged: it holds user text.
-    pub fn explain(&self, text: &str) -> String {
+    pub(crate) fn explain(&self, text: &str) -> String {
         let u = self.understand(text);
         let mut scored: Vec<(usize, u32)> = u
             .scan

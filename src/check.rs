@@ -48,7 +48,7 @@ pub const INTENT_IDS: [&str; 20] = [
 ];
 
 /// Fewest examples an intent may have: they are its test data.
-pub const MIN_EXAMPLES: usize = 8;
+pub(crate) const MIN_EXAMPLES: usize = 8;
 
 /// Most characters a reply's text may have before its buttons: one phone screen. Someone
 /// frightened reads the first screen, not the fourth.
@@ -96,7 +96,11 @@ pub fn checked(sources: &Sources) -> Result<Brain, Vec<Problem>> {
 /// The corpus must parse and use only the table's intents, and the model must be there and
 /// trained on exactly this folder's data: a model trained on other data answers with what it
 /// learned from that, and nobody could tell from `responses/` why.
-pub fn check_learning(sources: &Sources, content: &Content, model: Option<&Model>) -> Vec<Problem> {
+pub(crate) fn check_learning(
+    sources: &Sources,
+    content: &Content,
+    model: Option<&Model>,
+) -> Vec<Problem> {
     let corpus = match corpus::read(sources, content) {
         Ok(corpus) => corpus,
         Err(problems) => return problems,
@@ -133,7 +137,7 @@ fn beside_corpus(sources: &Sources, file: &str) -> String {
 }
 
 /// Checks on the content as written, before it is compiled.
-pub fn check_written(content: &Content) -> Vec<Problem> {
+pub(crate) fn check_written(content: &Content) -> Vec<Problem> {
     let mut problems = Vec::new();
     check_ids(content, &mut problems);
     check_phone_numbers(content, &mut problems);
@@ -314,7 +318,7 @@ fn check_phone_numbers(content: &Content, problems: &mut Vec<Problem>) {
 }
 
 /// Checks that need the compiled brain: routing of examples, reply length, helplines.
-pub fn check_behaviour(brain: &Brain) -> Vec<Problem> {
+pub(crate) fn check_behaviour(brain: &Brain) -> Vec<Problem> {
     let content = brain.content();
     let mut problems = Vec::new();
     for intent in &content.intents {

@@ -24,7 +24,7 @@ use crate::reply::Reply;
 use crate::reply::{Button, ReplyParts};
 
 /// Most bytes of escaped strings kept for reuse; far above what a table needs.
-pub const CACHE_BYTES: usize = 4 << 20;
+pub(crate) const CACHE_BYTES: usize = 4 << 20;
 
 /// Lines handed to a worker at a time: big enough that passing a batch costs little, small
 /// enough that the first lines come out at once.

@@ -346,7 +346,7 @@ fn train(
 }
 
 /// Compile the content the command line names, or say in one line what is wrong with it.
-pub fn load_brain(dir: &Option<PathBuf>) -> Result<Brain, Failure> {
+pub(crate) fn load_brain(dir: &Option<PathBuf>) -> Result<Brain, Failure> {
     Brain::load(dir.as_deref()).map_err(|problems| {
         let folder = dir
             .as_ref()
@@ -399,7 +399,7 @@ fn check(dir: &Option<PathBuf>) -> i32 {
 }
 
 /// The reply as JSON: `{"intent", "reply", "buttons", "kind", "confidence", "candidates"}`.
-pub fn to_json(reply: &Reply) -> String {
+pub(crate) fn to_json(reply: &Reply) -> String {
     serde_json::to_string(reply).unwrap_or_default()
 }
 

@@ -39,10 +39,10 @@ const EMBEDDED: [(&str, &str); 7] = [
 ];
 
 /// The labelled corpus the model learns from ([`crate::corpus`]), beside [`FILES`].
-pub const CORPUS: &str = "corpus.tsv";
+pub(crate) const CORPUS: &str = "corpus.tsv";
 
 /// The trained model ([`crate::model`]), written by `safeguard-bot train`.
-pub const MODEL: &str = "model.bin";
+pub(crate) const MODEL: &str = "model.bin";
 
 const EMBEDDED_CORPUS: &str = include_str!("../responses/corpus.tsv");
 const EMBEDDED_MODEL: &[u8] = include_bytes!("../responses/model.bin");
@@ -543,7 +543,7 @@ mod raw {
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
-    pub struct IntentsFile {
+    pub(crate) struct IntentsFile {
         #[serde(default)]
         pub intent: Vec<Intent>,
     }
@@ -587,7 +587,7 @@ mod raw {
     }
 
     impl Intent {
-        pub fn locate(self, at: &Locator) -> super::Intent {
+        pub(crate) fn locate(self, at: &Locator) -> super::Intent {
             super::Intent {
                 id: at.text(&self.id),
                 title: self.title,
@@ -631,7 +631,7 @@ mod raw {
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
-    pub struct EntitiesFile {
+    pub(crate) struct EntitiesFile {
         #[serde(default)]
         pub entity: Vec<Entity>,
     }
@@ -644,7 +644,7 @@ mod raw {
     }
 
     impl Entity {
-        pub fn locate(self, at: &Locator) -> super::Entity {
+        pub(crate) fn locate(self, at: &Locator) -> super::Entity {
             super::Entity {
                 id: at.text(&self.id),
                 patterns: at.texts(&self.patterns),
@@ -654,7 +654,7 @@ mod raw {
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
-    pub struct ContactsFile {
+    pub(crate) struct ContactsFile {
         #[serde(default)]
         pub contact: Vec<Contact>,
         #[serde(default)]
@@ -676,7 +676,7 @@ mod raw {
     }
 
     impl Contact {
-        pub fn locate(self, at: &Locator) -> super::Contact {
+        pub(crate) fn locate(self, at: &Locator) -> super::Contact {
             super::Contact {
                 id: at.text(&self.id),
                 name: self.name,
@@ -699,7 +699,7 @@ mod raw {
     }
 
     impl Retired {
-        pub fn locate(&self, at: &Locator) -> super::Retired {
+        pub(crate) fn locate(&self, at: &Locator) -> super::Retired {
             super::Retired {
                 number: at.text(&self.number),
                 why: self.why.clone(),
@@ -709,7 +709,7 @@ mod raw {
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
-    pub struct FiguresFile {
+    pub(crate) struct FiguresFile {
         #[serde(default)]
         pub figure: Vec<Figure>,
     }
@@ -725,7 +725,7 @@ mod raw {
     }
 
     impl Figure {
-        pub fn locate(self, at: &Locator) -> super::Figure {
+        pub(crate) fn locate(self, at: &Locator) -> super::Figure {
             super::Figure {
                 id: at.text(&self.id),
                 value: self.value,
@@ -738,7 +738,7 @@ mod raw {
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
-    pub struct MessagesFile {
+    pub(crate) struct MessagesFile {
         danger_line: Spanned<String>,
         media: Spanned<String>,
         did_you_mean: Spanned<String>,
@@ -752,7 +752,7 @@ mod raw {
     }
 
     impl MessagesFile {
-        pub fn locate(self, at: &Locator) -> super::Messages {
+        pub(crate) fn locate(self, at: &Locator) -> super::Messages {
             super::Messages {
                 danger_line: at.text(&self.danger_line),
                 media: at.text(&self.media),
@@ -783,7 +783,7 @@ mod raw {
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
-    pub struct LexiconFile {
+    pub(crate) struct LexiconFile {
         #[serde(default)]
         textspeak: BTreeMap<String, Spanned<String>>,
         #[serde(default)]
@@ -805,7 +805,7 @@ mod raw {
     }
 
     impl LexiconFile {
-        pub fn locate(self, at: &Locator) -> super::LexiconDef {
+        pub(crate) fn locate(self, at: &Locator) -> super::LexiconDef {
             super::LexiconDef {
                 textspeak: self
                     .textspeak

@@ -110,7 +110,7 @@ pub fn read(sources: &Sources, content: &Content) -> Result<Vec<Labelled>, Vec<P
 /// Every labelled message the model learns from: the intents' examples, their
 /// counter-examples (with no intent: they teach only which intent they must not reach, and
 /// that they are not danger), then the corpus.
-pub fn training_set(content: &Content, corpus: &[Labelled]) -> Vec<Labelled> {
+pub(crate) fn training_set(content: &Content, corpus: &[Labelled]) -> Vec<Labelled> {
     let examples = content.intents.iter().flat_map(|intent| {
         intent.examples.iter().map(|e| Labelled {
             text: e.value.clone(),
@@ -210,7 +210,7 @@ pub fn fingerprint(
 /// Labels that are no class are dropped (`check` reports them); a message with no labels at
 /// all (a counter-example) teaches only which classes it must not reach and that it is not
 /// danger.
-pub fn samples(
+pub(crate) fn samples(
     training: &[Labelled],
     classes: &[String],
     danger: &[String],

@@ -23,7 +23,7 @@ use crate::problem::Problem;
 use crate::reply::Kind;
 
 /// The parsed content folder and its labelled messages, ready to train on.
-pub struct Data {
+pub(crate) struct Data {
     sources: Sources,
     content: Content,
     corpus: Vec<Labelled>,
@@ -49,11 +49,6 @@ impl Data {
             .map(|i| i.examples.len())
             .sum::<usize>()
             + self.corpus.len()
-    }
-
-    /// Whether there is nothing to learn from.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Train on every labelled message: the model `train` writes, stamped with the
@@ -87,7 +82,10 @@ impl Data {
 
     /// Cross-validate over `folds` parts of the corpus. Returns the report and one JSON line
     /// per held-out message (what each opinion said), for choosing the policy.
-    pub fn cross_validate(&self, folds: usize) -> Result<(CrossValidation, String), Vec<Problem>> {
+    pub(crate) fn cross_validate(
+        &self,
+        folds: usize,
+    ) -> Result<(CrossValidation, String), Vec<Problem>> {
         let folds = folds.max(2);
         let settings = Settings::for_trials();
         let mut cv = CrossValidation::default();
@@ -115,7 +113,7 @@ impl Data {
 
 /// Cross-validated figures: how often each opinion was right on messages its model never saw.
 #[derive(Debug, Default, Clone)]
-pub struct CrossValidation {
+pub(crate) struct CrossValidation {
     /// Held-out messages answered.
     pub total: usize,
     /// The bot's answer was acceptable.

@@ -195,7 +195,7 @@ impl Lexicon {
     /// Cost: one hash lookup per deletion variant of `word` (about n, or n²/2 for words of
     /// `typo_two_edits_len` letters or more), reusing one buffer; an edit distance per
     /// candidate found.
-    pub fn correct(&self, word: &str) -> Option<&str> {
+    pub(crate) fn correct(&self, word: &str) -> Option<&str> {
         if !word.is_ascii() {
             return None;
         }
@@ -234,12 +234,12 @@ impl Lexicon {
     }
 
     /// Whether `word` is a negation ("not", "nobody"...): the model marks the words after one.
-    pub fn is_negation(&self, word: &str) -> bool {
+    pub(crate) fn is_negation(&self, word: &str) -> bool {
         self.negations.contains(word)
     }
 
     /// How many words after a negation it reaches.
-    pub fn negation_window(&self) -> usize {
+    pub(crate) fn negation_window(&self) -> usize {
         self.negation_window
     }
 

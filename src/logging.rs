@@ -39,7 +39,7 @@ static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
 /// Start logging to stderr at `RUST_LOG` (default `info`) through the [`PrivateLogger`].
 /// Calling it again does nothing.
-pub fn init() {
+pub(crate) fn init() {
     for var in ["TELOXIDE_TOKEN", "WEBHOOK_SECRET"] {
         if let Ok(value) = std::env::var(var) {
             add_secret(&value);
@@ -56,7 +56,7 @@ pub fn init() {
 
 /// Never print `secret` (a token, a generated webhook secret) in any log line from now on. A bot
 /// token `id:key` also hides `key` alone.
-pub fn add_secret(secret: &str) {
+pub(crate) fn add_secret(secret: &str) {
     let secret = secret.trim();
     let mut parts = vec![secret];
     if let Some((_, key)) = secret.split_once(':') {
@@ -75,7 +75,7 @@ pub fn add_secret(secret: &str) {
 }
 
 /// Wraps `env_logger` so that no record can carry user data or a secret (see the module docs).
-pub struct PrivateLogger {
+pub(crate) struct PrivateLogger {
     inner: env_logger::Logger,
 }
 
@@ -133,7 +133,7 @@ fn cap(target: &str) -> LevelFilter {
 }
 
 /// `message` with every secret replaced by `<hidden>`.
-pub fn hide_secrets<'a>(message: &'a str, secrets: &[String]) -> Cow<'a, str> {
+pub(crate) fn hide_secrets<'a>(message: &'a str, secrets: &[String]) -> Cow<'a, str> {
     let mut out = Cow::Borrowed(message);
     for secret in secrets {
         if out.contains(secret.as_str()) {
@@ -147,7 +147,7 @@ pub fn hide_secrets<'a>(message: &'a str, secrets: &[String]) -> Cow<'a, str> {
 /// brace, `#`, `@`, `=` or `/` (what usually introduces a value, an update or a URL), with long
 /// digit runs (ids) blanked. "Cannot parse an update.\nError: ... Value: {...}" becomes
 /// "Cannot parse an update. [details withheld]".
-pub fn redact_dependency(message: &str) -> String {
+pub(crate) fn redact_dependency(message: &str) -> String {
     let cut = message
         .find(|c: char| "\n\r:\"'`{}[]()<>#@=/\\".contains(c))
         .unwrap_or(message.len());

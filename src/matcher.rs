@@ -92,15 +92,15 @@ pub const SIZE_LIMIT: usize = 64 << 20;
 /// Most memory the lazy DFA of the parts automaton may use as a cache of its states (or the
 /// minimum a table needs, if more). It grows only as states are needed; the shipped table
 /// settles at a few MiB.
-pub const DFA_CACHE_LIMIT: usize = 16 << 20;
+pub(crate) const DFA_CACHE_LIMIT: usize = 16 << 20;
 
 /// Most memory the lazy DFA that checks the order of parts may use for its states.
-pub const CHAIN_CACHE_LIMIT: usize = 4 << 20;
+pub(crate) const CHAIN_CACHE_LIMIT: usize = 4 << 20;
 
 /// Weight of a pattern that is a clear sign of its intent.
-pub const PATTERN_WEIGHT: u32 = 2;
+pub(crate) const PATTERN_WEIGHT: u32 = 2;
 /// Weight of a hint: alone it is not enough for a confident answer.
-pub const HINT_WEIGHT: u32 = 1;
+pub(crate) const HINT_WEIGHT: u32 = 1;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Owner {
@@ -980,11 +980,6 @@ impl Matcher {
     /// True for a table with no patterns at all.
     pub fn is_empty(&self) -> bool {
         self.patterns.is_empty()
-    }
-
-    /// How many distinct parts the one-pass automaton looks for.
-    pub fn parts_len(&self) -> usize {
-        self.parts.len()
     }
 }
 

@@ -68,7 +68,7 @@ impl fmt::Display for Problem {
 
 /// Collapse a message that a library printed over several lines (regex and TOML errors draw
 /// carets under the input) into one line, keeping the words.
-pub fn one_line(message: &str) -> String {
+pub(crate) fn one_line(message: &str) -> String {
     message
         .lines()
         .map(str::trim)

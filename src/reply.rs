@@ -15,7 +15,7 @@ pub const TELEGRAM_LIMIT: usize = 4096;
 
 /// The intent id reported for a reply to a photo, video, file, sticker or voice note. It is not
 /// an intent of the table (no text can route to it), so `ask` and `classify` never print it.
-pub const MEDIA: &str = "media";
+pub(crate) const MEDIA: &str = "media";
 
 /// A button under a reply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -176,7 +176,7 @@ fn resolve(reference: &str, content: &Content) -> Result<String, String> {
 
 /// One line naming a contact and every way to reach it: "Childline: 0800 1111, childline.org.uk
 /// (for children and young people under 19; free, 24 hours a day)".
-pub fn contact_line(c: &Contact) -> String {
+pub(crate) fn contact_line(c: &Contact) -> String {
     let ways: Vec<&str> = [&c.phone, &c.email, &c.web]
         .into_iter()
         .filter_map(|f| f.as_deref())

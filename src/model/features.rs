@@ -19,7 +19,8 @@
 
 /// Changes whenever the features below change, so that `check` refuses a model trained on
 /// the old ones (it is part of the training data's fingerprint).
-pub const VERSION: &str = "features 2: words, pairs (negated after a negation), pieces 3-5, length";
+pub(crate) const VERSION: &str =
+    "features 2: words, pairs (negated after a negation), pieces 3-5, length";
 
 /// Shortest and longest piece of a word, in bytes, counting the edge marks.
 const PIECES: std::ops::RangeInclusive<usize> = 3..=5;
@@ -61,9 +62,11 @@ pub trait Negations {
     fn window(&self) -> usize;
 }
 
-/// No negations: every word is plain.
-pub struct NoNegations;
+/// No negations: every word is plain (for tests of the features alone).
+#[cfg(test)]
+pub(crate) struct NoNegations;
 
+#[cfg(test)]
 impl Negations for NoNegations {
     fn is_negation(&self, _: &str) -> bool {
         false
@@ -85,7 +88,7 @@ impl Negations for crate::lexicon::Lexicon {
 /// Call `f` with every feature of `heard` (lower-case ASCII words separated by single spaces,
 /// as [`crate::brain::Understanding::heard`]), in a fixed order; a feature that occurs twice
 /// is given twice.
-pub fn for_each(heard: &str, negations: &impl Negations, mut f: impl FnMut(u64)) {
+pub(crate) fn for_each(heard: &str, negations: &impl Negations, mut f: impl FnMut(u64)) {
     let mut previous = START;
     let mut words = 0usize;
     let mut negated = 0usize;

@@ -115,7 +115,7 @@ impl Model {
 
     /// The model as bytes: what `safeguard-bot train` writes to `responses/model.bin`.
     /// Little-endian; weights are stored as f32 so a saved model answers exactly as trained.
-    pub fn to_bytes(&self) -> Vec<u8> {
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(32 + self.keys.len() * (12 + 4 * self.classes.len()));
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&self.fingerprint.to_le_bytes());
@@ -135,7 +135,7 @@ impl Model {
     }
 
     /// Read a model written by [`Model::to_bytes`]; the error says in a few words what is wrong.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
         let mut r = Reader { bytes, at: 0 };
         if r.take(MAGIC.len())? != MAGIC {
             return Err("not a safeguard-bot model file (or an older format)".into());

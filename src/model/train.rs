@@ -38,7 +38,7 @@ pub struct Settings {
 
 impl Settings {
     /// The settings `safeguard-bot train` uses.
-    pub const SHIPPED: Settings = Settings {
+    pub(crate) const SHIPPED: Settings = Settings {
         epochs: 60,
         learning_rate: 1.0,
         min_count: 2,
@@ -52,7 +52,7 @@ impl Settings {
     /// The shipped settings with any `SAFEGUARD_TRAIN_*` overrides from the environment, for
     /// trying settings by cross-validation without rebuilding. `train` without `--folds` never
     /// reads them: the shipped model is always trained with [`Settings::SHIPPED`].
-    pub fn for_trials() -> Settings {
+    pub(crate) fn for_trials() -> Settings {
         let get = |name: &str, default: f32| {
             std::env::var(format!("SAFEGUARD_TRAIN_{name}"))
                 .ok()
@@ -74,7 +74,7 @@ impl Settings {
 
     /// The settings as text, part of the training data's fingerprint: change a setting and
     /// the shipped model no longer matches until it is trained again.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!("{self:?}")
     }
 }

@@ -18,7 +18,7 @@ use std::sync::Mutex;
 
 /// The ids of the updates answered lately (newest [`Answered::KEPT`]).
 #[derive(Debug)]
-pub struct Answered {
+pub(crate) struct Answered {
     inner: Mutex<Inner>,
     kept: usize,
 }
@@ -38,7 +38,7 @@ impl Default for Answered {
 
 impl Answered {
     /// How many update ids are remembered.
-    pub const KEPT: usize = 32_768;
+    pub(crate) const KEPT: usize = 32_768;
 
     /// An empty store remembering the newest `kept` ids (tests use a small one).
     pub fn keeping(kept: usize) -> Self {

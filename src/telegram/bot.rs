@@ -20,10 +20,10 @@ use crate::telegram::send::{describe, retrying, Patience};
 use crate::telegram::{Error, TgBot};
 
 /// The environment variable holding the token from @BotFather.
-pub const TOKEN_VAR: &str = "TELOXIDE_TOKEN";
+pub(crate) const TOKEN_VAR: &str = "TELOXIDE_TOKEN";
 
 /// The environment variable naming another Bot API server (a local telegram-bot-api, a test).
-pub const API_URL_VAR: &str = "TELOXIDE_API_URL";
+pub(crate) const API_URL_VAR: &str = "TELOXIDE_API_URL";
 
 /// Tries of `getMe` at start-up before giving up on an unreachable Bot API.
 const STARTUP_ATTEMPTS: u32 = 5;
@@ -48,7 +48,7 @@ impl std::fmt::Debug for Credentials {
 
 impl Credentials {
     /// Read `TELOXIDE_TOKEN` and `TELOXIDE_API_URL`, or say in one line what is missing.
-    pub fn from_env() -> Result<Self, Error> {
+    pub(crate) fn from_env() -> Result<Self, Error> {
         let token = std::env::var(TOKEN_VAR).unwrap_or_default();
         let token = token.trim();
         if token.is_empty() {

@@ -32,7 +32,7 @@ pub fn parse<'a>(text: &'a str, entities: &'a [MessageEntity]) -> Vec<MessageEnt
 }
 
 /// A message's text entities, checked (see [`parse`]); empty if it has no text.
-pub fn of_text(msg: &Message) -> Vec<MessageEntityRef<'_>> {
+pub(crate) fn of_text(msg: &Message) -> Vec<MessageEntityRef<'_>> {
     match (msg.text(), msg.entities()) {
         (Some(text), Some(entities)) => parse(text, entities),
         _ => Vec::new(),
@@ -40,7 +40,7 @@ pub fn of_text(msg: &Message) -> Vec<MessageEntityRef<'_>> {
 }
 
 /// A message's caption entities, checked (see [`parse`]); empty if it has no caption.
-pub fn of_caption(msg: &Message) -> Vec<MessageEntityRef<'_>> {
+pub(crate) fn of_caption(msg: &Message) -> Vec<MessageEntityRef<'_>> {
     match (msg.caption(), msg.caption_entities()) {
         (Some(caption), Some(entities)) => parse(caption, entities),
         _ => Vec::new(),

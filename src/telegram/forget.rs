@@ -34,16 +34,16 @@ use crate::telegram::send::{describe, retrying, Patience};
 use crate::telegram::TgBot;
 
 /// The command, without the slash.
-pub const COMMAND: &str = "forget";
+pub(crate) const COMMAND: &str = "forget";
 
 /// Callback data of the button under the note: delete the message it is on.
 pub const NOTE_BUTTON_DATA: &str = "forget:note";
 
 /// The most ids one `deleteMessages` call takes (Telegram's limit).
-pub const DELETE_BATCH: usize = 100;
+pub(crate) const DELETE_BATCH: usize = 100;
 
 /// The note's button, labelled from `messages.toml` (`forget_button`).
-pub fn note_keyboard(texts: &ForgetTexts) -> InlineKeyboardMarkup {
+pub(crate) fn note_keyboard(texts: &ForgetTexts) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new(vec![vec![InlineKeyboardButton::callback(
         texts.button.clone(),
         NOTE_BUTTON_DATA,

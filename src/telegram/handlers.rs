@@ -47,7 +47,7 @@ pub struct Command(pub String);
 pub struct Text(pub String);
 
 /// The update kinds the tree has a branch for; webhook registration asks Telegram for these.
-pub const ALLOWED_UPDATES: [AllowedUpdate; 4] = [
+pub(crate) const ALLOWED_UPDATES: [AllowedUpdate; 4] = [
     AllowedUpdate::Message,
     AllowedUpdate::CallbackQuery,
     AllowedUpdate::EditedMessage,
@@ -380,7 +380,7 @@ async fn ignore_channel_post(metrics: Metrics) -> HandlerResult {
 
 /// The default handler for update kinds the tree has no branch for (and kinds teloxide cannot
 /// parse): counted as `other` and logged by kind only, never answered.
-pub fn unhandled(update: &Update, metrics: &Metrics) {
+pub(crate) fn unhandled(update: &Update, metrics: &Metrics) {
     metrics.update(Handled::Other);
     log::debug!(
         "update={} ignored: the bot does not handle this kind",
@@ -447,7 +447,7 @@ fn finish_forget(
 }
 
 /// The kind of an update, for logs: never its content.
-pub fn update_kind(update: &Update) -> &'static str {
+pub(crate) fn update_kind(update: &Update) -> &'static str {
     match &update.kind {
         UpdateKind::Message(_) => "message",
         UpdateKind::EditedMessage(_) => "edited_message",

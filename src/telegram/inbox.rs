@@ -42,7 +42,7 @@ use crate::telegram::{SharedBrain, TgBot};
 /// about 30 messages a second, so a thousand in hand is half a minute of sending: more buys
 /// nothing but memory. Polling stops asking Telegram for more while this many are held
 /// (Telegram keeps them for a day); in webhook mode the requests wait.
-pub const IN_FLIGHT: usize = 1_000;
+pub(crate) const IN_FLIGHT: usize = 1_000;
 
 /// Updates answered at once (matched and their reply on its way); the rest of those in
 /// flight wait for their chat's turn or for one of these. Each reply being sent may hold a
@@ -52,7 +52,7 @@ pub const IN_FLIGHT: usize = 1_000;
 /// Telegram's 30 (256 sent 1,000 a second, at 6 to 10 MiB more at the peak of a 20,000-chat
 /// burst, which took it over 64 MiB; BENCHMARKS.md). Each chat has at most one update answered
 /// at a time, so a chat held up by Telegram's per-chat limits holds up no other.
-pub const ANSWERING: usize = 128;
+pub(crate) const ANSWERING: usize = 128;
 
 /// How often an idle bot hands freed memory back after a busy spell.
 const TRIM_EVERY: Duration = Duration::from_secs(5);
@@ -74,7 +74,7 @@ pub enum Outcome {
 /// What answering an update needs: the handler tree and its dependencies, the chats' turns
 /// and the cap on updates in flight. Cheap to clone (all shared).
 #[derive(Clone)]
-pub struct Inbox {
+pub(crate) struct Inbox {
     bot: TgBot,
     me: Me,
     brain: Arc<SharedBrain>,
@@ -130,11 +130,6 @@ impl Inbox {
     /// The same inbox counting in `metrics`.
     pub fn with_metrics(self, metrics: Metrics) -> Self {
         Self { metrics, ..self }
-    }
-
-    /// The same inbox remembering message ids for `/forget` in `recent`.
-    pub fn with_recent(self, recent: Arc<Recent>) -> Self {
-        Self { recent, ..self }
     }
 
     /// The counters this inbox counts in.
@@ -267,7 +262,7 @@ fn chat_key(update: &Update) -> Option<i64> {
 /// outstanding; the entry goes when the last is done. A turn is over when it is dropped (also
 /// if its task panicked or was cancelled), so a chat can never be left waiting.
 #[derive(Debug, Default)]
-pub struct Turns {
+pub(crate) struct Turns {
     chats: Mutex<HashMap<i64, Chat>>,
 }
 
@@ -282,7 +277,7 @@ struct Chat {
 /// One update's place in its chat's line: wait for it with [`Turn::wait`]; dropping it lets the
 /// next update of the chat go.
 #[derive(Debug)]
-pub struct Turn {
+pub(crate) struct Turn {
     key: Option<(i64, Arc<Turns>)>,
     after: Option<oneshot::Receiver<()>>,
     _over: Option<oneshot::Sender<()>>,
@@ -314,7 +309,8 @@ impl Turns {
     }
 
     /// Chats with turns outstanding.
-    pub fn chats(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn chats(&self) -> usize {
         self.lock().len()
     }
 

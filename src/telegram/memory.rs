@@ -10,7 +10,7 @@
 
 /// Give freed heap pages back to the system. Cheap (a walk over the allocator's free lists,
 /// about a millisecond), so call it after each table is compiled, not per message.
-pub fn release_freed() {
+pub(crate) fn release_freed() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: `malloc_trim` only returns free pages of glibc's own heap to the kernel; it
     // touches no memory the program still holds.
@@ -24,7 +24,7 @@ pub fn release_freed() {
 /// their own, handed back the moment they are freed. By default glibc raises that threshold
 /// each time such a block is freed, after which large blocks come from the shared heap and pin
 /// the pages around them. Call once, before serving.
-pub fn settle_for_serving() {
+pub(crate) fn settle_for_serving() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: `mallopt` only changes the allocator's tuning; called before the serving threads
     // start allocating in earnest.

@@ -294,19 +294,19 @@ impl Metrics {
     }
 
     /// Count a failed try of Bot API `method`, by how it failed.
-    pub fn api_error(&self, method: Method, kind: Failure) {
+    pub(crate) fn api_error(&self, method: Method, kind: Failure) {
         self.api_errors
             .with_label_values(&[method.label(), kind.label()])
             .inc();
     }
 
     /// Count a Bot API call of `method` tried again after an error.
-    pub fn api_retry(&self, method: Method) {
+    pub(crate) fn api_retry(&self, method: Method) {
         self.api_retries.with_label_values(&[method.label()]).inc();
     }
 
     /// Record which content version is live; the previous version's series is removed.
-    pub fn content_loaded(&self, version: &str) {
+    pub(crate) fn content_loaded(&self, version: &str) {
         self.content.reset();
         self.content.with_label_values(&[version]).set(1);
     }
@@ -318,20 +318,20 @@ impl Metrics {
 
     /// Count an update dropped because handling it panicked. It has no label: the log line
     /// says the update's kind, and any panic at all is something to report.
-    pub fn update_panicked(&self) {
+    pub(crate) fn update_panicked(&self) {
         self.update_panics.inc();
     }
 
     /// Count a message of Bot API `method` that was sent after a try that may already have
     /// delivered it: the person may have it twice.
-    pub fn possible_double(&self, method: Method) {
+    pub(crate) fn possible_double(&self, method: Method) {
         self.possible_doubles
             .with_label_values(&[method.label()])
             .inc();
     }
 
     /// Count a webhook request refused for `reason`.
-    pub fn webhook_refused(&self, reason: Refusal) {
+    pub(crate) fn webhook_refused(&self, reason: Refusal) {
         self.refused.with_label_values(&[reason.label()]).inc();
     }
 

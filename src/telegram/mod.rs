@@ -63,12 +63,12 @@ use signals::Stop;
 pub type TgBot = Throttle<Bot>;
 
 /// How long one `getUpdates` long poll waits for updates (below reqwest's 17 s timeout).
-pub const POLL_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const POLL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The longest pause between two `getUpdates` that failed. teloxide's default doubles up to
 /// 64 s, so after a 20 s outage of the Bot API the bot could stay deaf for another half
 /// minute (found by the soak test); one request every few seconds costs nothing.
-pub const POLL_BACKOFF_MAX: Duration = Duration::from_secs(5);
+pub(crate) const POLL_BACKOFF_MAX: Duration = Duration::from_secs(5);
 
 /// Why the bot could not start, in one line for the person at the terminal.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -23,7 +23,7 @@ use crate::telegram::webhook::{self, Limits, HEALTH_PATH};
 use crate::telegram::Error;
 
 /// The path Prometheus scrapes.
-pub const METRICS_PATH: &str = "/metrics";
+pub(crate) const METRICS_PATH: &str = "/metrics";
 
 /// `GET /metrics` and `GET /healthz` for `metrics`.
 pub fn router(metrics: Metrics) -> Router {

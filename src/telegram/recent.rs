@@ -20,7 +20,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How long Telegram lets a bot delete a message, and so how long an id is worth keeping.
-pub const DELETABLE_FOR: Duration = Duration::from_secs(48 * 60 * 60);
+pub(crate) const DELETABLE_FOR: Duration = Duration::from_secs(48 * 60 * 60);
 
 /// Recent message ids by chat, expiring after [`DELETABLE_FOR`].
 #[derive(Debug)]
@@ -56,11 +56,11 @@ impl Default for Recent {
 
 impl Recent {
     /// Most message ids kept for one chat (the oldest go first).
-    pub const MAX_PER_CHAT: usize = 500;
+    pub(crate) const MAX_PER_CHAT: usize = 500;
     /// Most message ids kept in all chats together.
-    pub const MAX_IDS: usize = 1_000_000;
+    pub(crate) const MAX_IDS: usize = 1_000_000;
     /// Most chats remembered at once.
-    pub const MAX_CHATS: usize = 100_000;
+    pub(crate) const MAX_CHATS: usize = 100_000;
 
     /// An empty store with the default limits.
     pub fn new() -> Self {
@@ -78,7 +78,7 @@ impl Recent {
     }
 
     /// Remember that message `message` is in chat `chat`, seen at `now`.
-    pub fn remember(&self, chat: i64, message: i32, now: Instant) {
+    pub(crate) fn remember(&self, chat: i64, message: i32, now: Instant) {
         let second = self.second(now);
         let mut inner = self.lock();
         inner.expire(second);

@@ -44,7 +44,7 @@ impl Patience {
     pub const BRIEF: Patience = Patience(Duration::from_millis(2_000));
 
     /// A minute: a reply in hand survives the Bot API being unreachable for that long.
-    pub const POLLING: Patience = Patience(Duration::from_secs(60));
+    pub(crate) const POLLING: Patience = Patience(Duration::from_secs(60));
 
     /// How many tries fit in the window when every try fails at once with a network error:
     /// what a test that makes every try fail should expect.
@@ -78,10 +78,10 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// How many 429s a request waits out (each up to [`MAX_RETRY_AFTER`]) before giving up:
 /// Telegram says when to come back, and a start-up call (`setWebhook` from several replicas at
 /// once) must not fail for being told to wait.
-pub const RATE_LIMITED_TRIES: u32 = 4;
+pub(crate) const RATE_LIMITED_TRIES: u32 = 4;
 
 /// Callback data of a topic button: this prefix, then the intent id.
-pub const TOPIC_PREFIX: &str = "topic:";
+pub(crate) const TOPIC_PREFIX: &str = "topic:";
 
 /// Telegram's limit on callback data, in bytes.
 const CALLBACK_DATA_LIMIT: usize = 64;
@@ -157,7 +157,7 @@ fn may_have_been_processed(e: &RequestError) -> bool {
 /// Whether trying the same request again may succeed: a 429, a network or I/O error, a response
 /// that is not the Bot API's JSON (a proxy's error page), or a server error. A refusal (bad
 /// request, blocked by the user, wrong token) is not retried.
-pub fn is_retryable(e: &RequestError) -> bool {
+pub(crate) fn is_retryable(e: &RequestError) -> bool {
     match e {
         RequestError::RetryAfter(_)
         | RequestError::Network(_)
@@ -212,7 +212,7 @@ fn backoff_after(attempt: u32) -> Duration {
 /// A description of `e` for the log: its kind, never a chat id, a URL, a token, or a response
 /// body (which can hold updates). Bot API refusals known to teloxide are named by their fixed
 /// description; those with free text from the server are not quoted.
-pub fn describe(e: &RequestError) -> String {
+pub(crate) fn describe(e: &RequestError) -> String {
     match e {
         // These two carry the server's own text, which this module does not vouch for.
         RequestError::Api(ApiError::Unknown(_) | ApiError::CantParseEntities(_)) => {

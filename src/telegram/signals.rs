@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 /// How long in-flight work may take after a stop signal before the process exits regardless.
-pub const GRACE: Duration = Duration::from_secs(4);
+pub(crate) const GRACE: Duration = Duration::from_secs(4);
 
 /// A flag raised once, when the bot is asked to stop. Cheap to clone; every clone sees it.
 #[derive(Clone, Debug)]
@@ -37,7 +37,8 @@ impl Stop {
     }
 
     /// Whether the flag is up.
-    pub fn is_requested(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_requested(&self) -> bool {
         *self.rx.borrow()
     }
 

@@ -88,10 +88,10 @@ impl Default for Limits {
 pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
 /// The environment variable holding the webhook secret shared by every replica.
-pub const SECRET_VAR: &str = "WEBHOOK_SECRET";
+pub(crate) const SECRET_VAR: &str = "WEBHOOK_SECRET";
 
 /// The health check path.
-pub const HEALTH_PATH: &str = "/healthz";
+pub(crate) const HEALTH_PATH: &str = "/healthz";
 
 /// Where Telegram should post and where this replica listens.
 #[derive(Clone)]
@@ -114,7 +114,7 @@ impl std::fmt::Debug for Settings {
 
 /// `WEBHOOK_SECRET`, checked against Telegram's rules, or a random secret for this run. A
 /// generated secret works for one replica only: each replica would register its own.
-pub fn secret_from_env() -> Result<String, Error> {
+pub(crate) fn secret_from_env() -> Result<String, Error> {
     match std::env::var(SECRET_VAR) {
         Ok(secret) if !secret.is_empty() => {
             let valid = (1..=256).contains(&secret.len())
@@ -167,8 +167,8 @@ pub struct Webhook {
 
 impl Webhook {
     /// A webhook answering with `handlers::schema()` as `me`, accepting only `secret`, with
-    /// counters and a store of message ids of its own (see [`Webhook::with_metrics`] and
-    /// [`Webhook::with_recent`] to share them).
+    /// counters and a store of message ids of its own (see [`Webhook::with_metrics`] to share
+    /// the counters).
     pub fn new(bot: TgBot, me: Me, brain: Arc<SharedBrain>, secret: &str) -> Self {
         Self::with_inbox(
             Inbox::new(
@@ -184,7 +184,7 @@ impl Webhook {
     }
 
     /// A webhook answering through `inbox`, accepting only `secret`.
-    pub fn with_inbox(inbox: Inbox, secret: &str) -> Self {
+    pub(crate) fn with_inbox(inbox: Inbox, secret: &str) -> Self {
         Self {
             inbox,
             secret: secret.into(),
@@ -212,14 +212,6 @@ impl Webhook {
     pub fn with_handler(self, handler: UpdateHandler<RequestError>) -> Self {
         Self {
             inbox: self.inbox.with_handler(handlers::guarded(handler)),
-            ..self
-        }
-    }
-
-    /// The same webhook remembering message ids for `/forget` in `recent`.
-    pub fn with_recent(self, recent: Arc<Recent>) -> Self {
-        Self {
-            inbox: self.inbox.with_recent(recent),
             ..self
         }
     }
