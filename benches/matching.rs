@@ -9,8 +9,8 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use safeguard_bot::lexicon::Lexicon;
-use safeguard_bot::matcher::{Matcher, NaiveMatcher};
 use safeguard_bot::normalize::fold;
+use safeguard_bot::scoring::Scoring;
 use safeguard_bot::Brain;
 
 use common::{message_of_len, table_messages, table_times, SHORT, TYPICAL};
@@ -52,8 +52,9 @@ fn naive_vs_one_pass(c: &mut Criterion) {
     let brain = brain();
     let content = brain.content();
     let lexicon = Lexicon::from_content(content);
-    let one_pass = Matcher::build(content).expect("builds");
-    let naive = NaiveMatcher::build(content).expect("builds");
+    let (scoring, one_pass) = Scoring::build(content).expect("builds");
+    let (_, naive) = Scoring::build_naive(content).expect("builds");
+    let (_, original) = Scoring::build_with(content, common::OriginalSet::build).expect("builds");
     let mix: Vec<String> = table_messages(content)
         .iter()
         .map(|m| lexicon.rewrite(&fold(m)).into_owned())
@@ -63,22 +64,21 @@ fn naive_vs_one_pass(c: &mut Criterion) {
     group.bench_function("naive_each_pattern", |b| {
         b.iter(|| {
             for m in &mix {
-                black_box(naive.scan(m, &lexicon));
+                black_box(scoring.scan(&naive, m, &lexicon));
             }
         })
     });
-    let original = common::OriginalSet::build(content);
     group.bench_function("regex_set_whole_patterns", |b| {
         b.iter(|| {
             for m in &mix {
-                black_box(original.scan(m, &lexicon));
+                black_box(scoring.scan(&original, m, &lexicon));
             }
         })
     });
     group.bench_function("one_pass", |b| {
         b.iter(|| {
             for m in &mix {
-                black_box(one_pass.scan(m, &lexicon));
+                black_box(scoring.scan(&one_pass, m, &lexicon));
             }
         })
     });

@@ -8,7 +8,7 @@ mod common;
 use criterion::{criterion_group, criterion_main, Criterion};
 use safeguard_bot::content::Content;
 use safeguard_bot::lexicon::Lexicon;
-use safeguard_bot::matcher::Matcher;
+use safeguard_bot::scoring::Scoring;
 use safeguard_bot::Brain;
 
 fn startup(c: &mut Criterion) {
@@ -25,7 +25,7 @@ fn startup(c: &mut Criterion) {
         b.iter(|| Brain::new(content.clone()).expect("compiles"))
     });
     group.bench_function("compile_matcher", |b| {
-        b.iter(|| Matcher::build(&content).expect("compiles"))
+        b.iter(|| Scoring::build(&content).expect("compiles"))
     });
     group.bench_function("build_lexicon", |b| {
         b.iter(|| Lexicon::from_content(&content))

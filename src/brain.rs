@@ -6,7 +6,8 @@
 //!
 //! Deciding, in order:
 //! 1. Fold the text ([`crate::normalize`]), apply textspeak and typo rules ([`crate::lexicon`]),
-//!    and score every intent in one pass ([`crate::matcher`]).
+//!    find the table's patterns in one pass ([`crate::matcher`]) and score every intent from
+//!    them ([`crate::scoring`]: the weights and the negation rule).
 //! 2. Danger first: if a danger intent matched (and was not negated), it answers, whatever
 //!    else matched; the next-best topic is offered as a button.
 //! 3. Otherwise the best score wins, ties broken by priority. A best score under
@@ -23,11 +24,12 @@ use std::path::Path;
 
 use crate::content::{Content, Intent, Sources, Text};
 use crate::lexicon::Lexicon;
-use crate::matcher::{Matcher, Scan};
+use crate::matcher::Matcher;
 use crate::model::Model;
 use crate::normalize::fold;
 use crate::problem::{Loc, Problem};
 use crate::reply::{render, Button, Kind, ReplyParts, MEDIA};
+use crate::scoring::{Scan, Scoring};
 
 /// The id of the intent that answers when nothing else does (a DESIGN.md contract id).
 pub const FALLBACK: &str = "fallback";
@@ -168,6 +170,9 @@ struct Topic {
 #[derive(Debug, Clone)]
 pub struct Brain {
     content: Content,
+    /// What the patterns of the table count for.
+    scoring: Scoring,
+    /// The engine that finds them.
     matcher: Matcher,
     lexicon: Lexicon,
     topics: Vec<Topic>,
@@ -236,7 +241,7 @@ impl Brain {
                 .ok()
                 .map(|classes| (m, classes))
         });
-        let matcher = Matcher::build(&content)
+        let matcher = Scoring::build(&content)
             .map_err(|p| problems.extend(p))
             .ok();
         let lexicon = Lexicon::from_content(&content);
@@ -286,10 +291,11 @@ impl Brain {
             }
         }
         match (matcher, fallback) {
-            (Some(matcher), Some(fallback)) if problems.is_empty() => {
+            (Some((scoring, matcher)), Some(fallback)) if problems.is_empty() => {
                 let confident_score = content.lexicon.confident_score;
                 let mut brain = Brain {
                     content,
+                    scoring,
                     matcher,
                     lexicon,
                     topics,
@@ -367,11 +373,18 @@ impl Brain {
         }
     }
 
+    /// The patterns whose own regex would not compile when a message needed it, at their file
+    /// and line: `check` and every reload refuse them (a scan counts such a pattern as not
+    /// matched, failing closed).
+    pub(crate) fn pattern_problems(&self) -> Vec<Problem> {
+        Scoring::verify(&self.content, &self.matcher)
+    }
+
     /// Work out what a text message is about, without building the reply.
     pub fn understand(&self, text: &str) -> Understanding {
         let folded = fold(text);
         let rewritten = self.lexicon.rewrite(&folded);
-        let scan = self.matcher.scan(&rewritten, &self.lexicon);
+        let scan = self.scoring.scan(&self.matcher, &rewritten, &self.lexicon);
         // What was heard is the folded text itself when no word rule changed it: no copy.
         let heard = match rewritten {
             Cow::Owned(changed) => changed,

@@ -79,6 +79,7 @@ pub fn checked(sources: &Sources) -> Result<Brain, Vec<Problem>> {
     problems.extend(check_learning(sources, &content, model.as_ref()));
     match Brain::with_model(content, model) {
         Ok(brain) => {
+            problems.extend(brain.pattern_problems());
             problems.extend(check_behaviour(&brain));
             if problems.is_empty() {
                 Ok(brain)

@@ -1,8 +1,8 @@
 //! safeguard-bot: answers people worried about a child with vetted safeguarding guidance.
 //!
 //! The core turns an input into a reply and knows nothing about Telegram:
-//! [`normalize`] folds text, [`lexicon`] applies word rules, [`matcher`] scores the intent
-//! table in one pass, [`brain`] decides and builds the [`reply`]. [`content`] reads
+//! [`normalize`] folds text, [`lexicon`] applies word rules, [`matcher`] finds the table's
+//! patterns in one pass, [`scoring`] turns them into scores per intent, [`brain`] decides and builds the [`reply`]. [`content`] reads
 //! `responses/` and [`check`] validates it. The doors onto the brain are [`console`] (the
 //! terminal chat), [`telegram`] (long polling or a webhook) and [`cli`] (`ask`, `classify`,
 //! `check`, `eval`, `telegram`). [`logging`] keeps user data and secrets out of every log line.
@@ -29,6 +29,7 @@ pub mod model;
 pub mod normalize;
 pub mod problem;
 pub mod reply;
+pub mod scoring;
 pub mod telegram;
 
 pub use brain::{Brain, Input};

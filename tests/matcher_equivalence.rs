@@ -10,21 +10,35 @@ mod support;
 use proptest::prelude::*;
 use safeguard_bot::content::Content;
 use safeguard_bot::lexicon::Lexicon;
-use safeguard_bot::matcher::{Matcher, NaiveMatcher};
+use safeguard_bot::matcher::{Engine, Matcher, NaiveMatcher};
 use safeguard_bot::normalize::fold;
+use safeguard_bot::scoring::Scoring;
 
 struct Pair {
     lexicon: Lexicon,
+    scoring: Scoring,
     one_pass: Matcher,
     naive: NaiveMatcher,
 }
 
+/// Every pattern `engine` finds in `text`, with where its matches start if it asked.
+fn hits(engine: &impl Engine, text: &str) -> Vec<(usize, Vec<usize>)> {
+    let mut found = Vec::new();
+    engine.find(text, &mut |pattern, starts| {
+        found.push((pattern, starts.collect()));
+    });
+    found
+}
+
 impl Pair {
     fn new(content: &Content) -> Self {
+        let (scoring, one_pass) = Scoring::build(content).expect("builds");
+        let (_, naive) = Scoring::build_naive(content).expect("builds");
         Pair {
             lexicon: Lexicon::from_content(content),
-            one_pass: Matcher::build(content).expect("builds"),
-            naive: NaiveMatcher::build(content).expect("builds"),
+            scoring,
+            one_pass,
+            naive,
         }
     }
 
@@ -34,9 +48,14 @@ impl Pair {
         let rewritten = self.lexicon.rewrite(&folded).into_owned();
         for t in [text, &folded, &rewritten] {
             assert_eq!(
-                self.one_pass.scan(t, &self.lexicon),
-                self.naive.scan(t, &self.lexicon),
-                "the matchers disagree on {t:?}"
+                hits(&self.one_pass, t),
+                hits(&self.naive, t),
+                "the engines disagree on {t:?}"
+            );
+            assert_eq!(
+                self.scoring.scan(&self.one_pass, t, &self.lexicon),
+                self.scoring.scan(&self.naive, t, &self.lexicon),
+                "the scores disagree on {t:?}"
             );
         }
     }

@@ -5,80 +5,59 @@
 #[path = "../../tests/support/table.rs"]
 mod table;
 
-use safeguard_bot::content::Content;
-use safeguard_bot::matcher::expand;
+use safeguard_bot::matcher::{BuildError, Engine, Source, Starts};
 
 #[allow(unused_imports)] // each bench uses part of it
 pub use table::{message_of_len, table_messages, table_times, SHORT, TYPICAL};
 
 /// The first design, for comparison: one `regex::bytes::RegexSet` over every whole pattern
-/// (as `src/matcher.rs` had it before the parts automaton), negation checked with each
-/// negatable pattern's own regex.
+/// (as `src/matcher.rs` had it before the parts automaton), where each match starts found with
+/// the pattern's own regex for the patterns that ask. Scored by the brain's own
+/// [`Scoring`](safeguard_bot::scoring::Scoring), as the other engines are.
 pub struct OriginalSet {
     set: regex::bytes::RegexSet,
-    owners: Vec<(Option<usize>, u32)>,
-    negatable: Vec<Option<regex::bytes::Regex>>,
-    intents: usize,
+    /// For each pattern that asked where its matches start, its own regex.
+    starts: Vec<Option<regex::bytes::Regex>>,
 }
 
 impl OriginalSet {
-    pub fn build(content: &Content) -> Self {
-        let groups: std::collections::HashMap<&str, &str> = content.lexicon.group_map();
-        let mut patterns = Vec::new();
-        let mut owners = Vec::new();
-        let mut negatable = Vec::new();
-        for (i, intent) in content.intents.iter().enumerate() {
-            for (list, weight) in [(&intent.patterns, 2), (&intent.hints, 1)] {
-                for p in list {
-                    let p = expand(&p.value, &groups).expect("groups expand");
-                    negatable.push(intent.negatable.then(|| {
-                        regex::bytes::RegexBuilder::new(&p)
-                            .unicode(false)
-                            .build()
-                            .expect("compiles")
-                    }));
-                    patterns.push(p);
-                    owners.push((Some(i), weight));
-                }
-            }
-        }
-        for entity in &content.entities {
-            for p in &entity.patterns {
-                patterns.push(p.value.clone());
-                owners.push((None, 0));
-                negatable.push(None);
-            }
-        }
-        let set = regex::bytes::RegexSetBuilder::new(&patterns)
+    pub fn build(patterns: &[Source<'_>]) -> Result<Self, Vec<BuildError>> {
+        let failed = |e: regex::Error| {
+            vec![BuildError {
+                pattern: None,
+                why: e.to_string(),
+            }]
+        };
+        let set = regex::bytes::RegexSetBuilder::new(patterns.iter().map(|p| p.expanded))
             .unicode(false)
             .size_limit(64 << 20)
             .dfa_size_limit(64 << 20)
             .build()
-            .expect("compiles");
-        OriginalSet {
-            set,
-            owners,
-            negatable,
-            intents: content.intents.len(),
-        }
+            .map_err(failed)?;
+        let starts = patterns
+            .iter()
+            .map(|p| {
+                p.starts
+                    .then(|| {
+                        regex::bytes::RegexBuilder::new(p.expanded)
+                            .unicode(false)
+                            .build()
+                    })
+                    .transpose()
+            })
+            .collect::<Result<_, _>>()
+            .map_err(failed)?;
+        Ok(OriginalSet { set, starts })
     }
+}
 
-    /// Scores per intent, as the matcher computes them.
-    pub fn scan(&self, text: &str, lexicon: &safeguard_bot::lexicon::Lexicon) -> Vec<u32> {
-        let mut scores = vec![0; self.intents];
+impl Engine for OriginalSet {
+    fn find(&self, text: &str, found: &mut dyn FnMut(usize, Starts<'_>)) {
         for index in self.set.matches(text.as_bytes()).iter() {
-            if let (Some(intent), weight) = self.owners[index] {
-                if let Some(re) = &self.negatable[index] {
-                    if re
-                        .find_iter(text.as_bytes())
-                        .all(|m| lexicon.is_negated(text, m.start()))
-                    {
-                        continue;
-                    }
-                }
-                scores[intent] += weight;
+            match &self.starts[index] {
+                Some(re) => found(index, &mut re.find_iter(text.as_bytes()).map(|m| m.start())),
+                None => found(index, &mut std::iter::empty()),
             }
         }
-        scores
     }
 }

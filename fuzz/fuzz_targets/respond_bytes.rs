@@ -7,13 +7,15 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use safeguard_bot::check::INTENT_IDS;
 use safeguard_bot::lexicon::Lexicon;
-use safeguard_bot::matcher::{Matcher, NaiveMatcher};
+use safeguard_bot::matcher::{Engine, Matcher, NaiveMatcher};
 use safeguard_bot::normalize::fold;
+use safeguard_bot::scoring::Scoring;
 use safeguard_bot::{Brain, Input};
 
 struct World {
     brain: Brain,
     lexicon: Lexicon,
+    scoring: Scoring,
     one_pass: Matcher,
     naive: NaiveMatcher,
 }
@@ -23,13 +25,23 @@ fn world() -> &'static World {
     WORLD.get_or_init(|| {
         let brain = Brain::embedded().expect("shipped content compiles");
         let content = brain.content();
+        let (scoring, one_pass) = Scoring::build(content).expect("builds");
+        let (_, naive) = Scoring::build_naive(content).expect("builds");
         World {
             lexicon: Lexicon::from_content(content),
-            one_pass: Matcher::build(content).expect("builds"),
-            naive: NaiveMatcher::build(content).expect("builds"),
+            scoring,
+            one_pass,
+            naive,
             brain,
         }
     })
+}
+
+/// Every pattern `engine` finds in `text`, with where its matches start if it asked.
+fn hits(engine: &impl Engine, text: &str) -> Vec<(usize, Vec<usize>)> {
+    let mut found = Vec::new();
+    engine.find(text, &mut |pattern, starts| found.push((pattern, starts.collect())));
+    found
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -44,7 +56,12 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(fold(&folded), folded);
     let rewritten = w.lexicon.rewrite(&folded);
     for t in [&*text, &folded, &rewritten] {
-        assert_eq!(w.one_pass.scan(t, &w.lexicon), w.naive.scan(t, &w.lexicon), "{t:?}");
+        assert_eq!(hits(&w.one_pass, t), hits(&w.naive, t), "{t:?}");
+        assert_eq!(
+            w.scoring.scan(&w.one_pass, t, &w.lexicon),
+            w.scoring.scan(&w.naive, t, &w.lexicon),
+            "{t:?}"
+        );
     }
 
     let mut out = Vec::new();

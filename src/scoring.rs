@@ -1,0 +1,218 @@
+//! What the patterns a message matched mean to the brain: a score per intent, the entities
+//! found, and which intents were only ever named after a negation ("not in danger").
+//!
+//! The engine ([`crate::matcher`]) only says which patterns matched and where; this module
+//! owns the weights, the owners of the patterns and the negation rule, once for every engine:
+//! the one-pass [`Matcher`] that answers people and the [`NaiveMatcher`] that proves it right.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::content::{Content, Text};
+use crate::lexicon::Lexicon;
+use crate::matcher::{expand, BuildError, Engine, Matcher, NaiveMatcher, Source};
+use crate::problem::{Loc, Problem};
+
+/// Weight of a pattern that is a clear sign of its intent.
+pub const PATTERN_WEIGHT: u32 = 2;
+/// Weight of a hint: alone it is not enough for a confident answer.
+pub const HINT_WEIGHT: u32 = 1;
+
+/// Whose a pattern is, and what it counts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    Intent { intent: usize, weight: u32 },
+    Entity(usize),
+}
+
+/// What one message matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scan {
+    /// Sum of the weights of the distinct patterns matched, per intent (table order).
+    pub scores: Vec<u32>,
+    /// Whether each entity (table order) was found.
+    pub entities: Vec<bool>,
+    /// Per intent, whether a pattern of it matched only with a negation before it ("not in
+    /// danger"): the brain then knows the person said the opposite, which a bag of words
+    /// cannot tell.
+    pub negated: Vec<bool>,
+}
+
+/// The table's patterns as the brain counts them: the owner and weight of each, and which
+/// are checked for a negation.
+#[derive(Debug, Clone)]
+pub struct Scoring {
+    owners: Vec<Owner>,
+    negatable: Vec<bool>,
+    intents: usize,
+    entities: usize,
+}
+
+/// One pattern of the table with its groups written out, its owner and where it was written.
+struct TablePattern<'c> {
+    written: &'c str,
+    expanded: Text,
+    owner: Owner,
+    owner_id: &'c str,
+    negatable: bool,
+}
+
+impl Scoring {
+    /// The scoring of `content`'s table and the one-pass engine compiled from its patterns.
+    /// Every pattern that does not compile is a problem at its file and line.
+    pub fn build(content: &Content) -> Result<(Scoring, Matcher), Vec<Problem>> {
+        let groups = content.lexicon.group_map();
+        Self::build_with(content, |sources| Matcher::build(sources, &groups))
+    }
+
+    /// The same with the reference engine, for tests and benchmarks.
+    pub fn build_naive(content: &Content) -> Result<(Scoring, NaiveMatcher), Vec<Problem>> {
+        Self::build_with(content, NaiveMatcher::build)
+    }
+
+    /// The patterns of `content` whose own regex does not compile in `matcher` (see
+    /// [`Matcher::verify`]), at their file and line.
+    pub fn verify(content: &Content, matcher: &Matcher) -> Vec<Problem> {
+        match table_patterns(content) {
+            Ok(table) => located(&table, matcher.verify()),
+            Err(problems) => problems,
+        }
+    }
+
+    /// The scoring of `content`'s table and the engine `build` makes of its patterns (each with
+    /// its word groups written out, in table order): how benchmarks try other engines.
+    pub fn build_with<E>(
+        content: &Content,
+        build: impl FnOnce(&[Source<'_>]) -> Result<E, Vec<BuildError>>,
+    ) -> Result<(Scoring, E), Vec<Problem>> {
+        let table = table_patterns(content)?;
+        let sources: Vec<Source<'_>> = table
+            .iter()
+            .map(|p| Source {
+                written: p.written,
+                expanded: &p.expanded.value,
+                starts: p.negatable,
+            })
+            .collect();
+        let engine = build(&sources).map_err(|errors| located(&table, errors))?;
+        let scoring = Scoring {
+            owners: table.iter().map(|p| p.owner).collect(),
+            negatable: table.iter().map(|p| p.negatable).collect(),
+            intents: content.intents.len(),
+            entities: content.entities.len(),
+        };
+        Ok((scoring, engine))
+    }
+
+    /// Score every intent and find every entity in `text` (folded and rewritten), with the
+    /// patterns `engine` finds. A pattern counts once however often it matches; a pattern of a
+    /// negatable intent counts only if one of its matches has no negation before it, and
+    /// marks the intent negated if every one has.
+    pub fn scan(&self, engine: &impl Engine, text: &str, lexicon: &Lexicon) -> Scan {
+        let mut scan = Scan {
+            scores: vec![0; self.intents],
+            entities: vec![false; self.entities],
+            negated: vec![false; self.intents],
+        };
+        engine.find(text, &mut |pattern, starts| match self.owners[pattern] {
+            Owner::Entity(e) => scan.entities[e] = true,
+            Owner::Intent { intent, weight } => {
+                // The engine reports a pattern that asked for its starts only with one or more.
+                if self.negatable[pattern]
+                    && Iterator::all(&mut { starts }, |at| lexicon.is_negated(text, at))
+                {
+                    scan.negated[intent] = true;
+                } else {
+                    scan.scores[intent] += weight;
+                }
+            }
+        });
+        scan
+    }
+
+    /// How many patterns the table holds (intent patterns, hints and entity patterns).
+    pub fn len(&self) -> usize {
+        self.owners.len()
+    }
+
+    /// True for a table with no patterns at all.
+    pub fn is_empty(&self) -> bool {
+        self.owners.is_empty()
+    }
+}
+
+/// Every pattern of the table, in table order: intent patterns then hints per intent, then
+/// entity patterns, with their word groups written out.
+fn table_patterns<'c>(content: &'c Content) -> Result<Vec<TablePattern<'c>>, Vec<Problem>> {
+    let groups = content.lexicon.group_map();
+    let mut table = Vec::new();
+    let mut problems = Vec::new();
+    let mut add = |p: &'c Text, owner: Owner, owner_id: &'c str, negatable: bool| match expanded(
+        p, &groups, owner_id,
+    ) {
+        Ok(expanded) => table.push(TablePattern {
+            written: &p.value,
+            expanded,
+            owner,
+            owner_id,
+            negatable,
+        }),
+        Err(problem) => problems.push(problem),
+    };
+    for (i, intent) in content.intents.iter().enumerate() {
+        for (list, weight) in [
+            (&intent.patterns, PATTERN_WEIGHT),
+            (&intent.hints, HINT_WEIGHT),
+        ] {
+            for p in list {
+                let owner = Owner::Intent { intent: i, weight };
+                add(p, owner, &intent.id.value, intent.negatable);
+            }
+        }
+    }
+    for (e, entity) in content.entities.iter().enumerate() {
+        for p in &entity.patterns {
+            add(p, Owner::Entity(e), &entity.id.value, false);
+        }
+    }
+    if problems.is_empty() {
+        Ok(table)
+    } else {
+        Err(problems)
+    }
+}
+
+/// A pattern with every `{name}` of a word group replaced by the group's alternatives.
+///
+/// Groups let an operator write a list of synonyms once (`picture = 'pic|pics|photos?|...'`)
+/// and use it in many patterns (`'\bsend\w* {picture}'`).
+fn expanded(pattern: &Text, groups: &HashMap<&str, &str>, owner: &str) -> Result<Text, Problem> {
+    match expand(&pattern.value, groups) {
+        Ok(value) => Ok(Text {
+            value,
+            at: pattern.at.clone(),
+        }),
+        Err(name) => Err(Problem::new(
+            &pattern.at,
+            Some(owner),
+            format!("pattern uses the word group {{{name}}}, which lexicon.toml [groups] does not define"),
+        )),
+    }
+}
+
+/// The engine's errors at the file and line of the pattern each names.
+fn located(table: &[TablePattern<'_>], errors: Vec<BuildError>) -> Vec<Problem> {
+    errors
+        .into_iter()
+        .map(|error| match error.pattern.and_then(|i| table.get(i)) {
+            Some(p) => Problem::new(&p.expanded.at, Some(p.owner_id), error.why),
+            None => {
+                let at = table
+                    .first()
+                    .map(|p| p.expanded.at.clone())
+                    .unwrap_or_else(|| Loc::file(&Arc::from("responses")));
+                Problem::new(&at, None, error.why)
+            }
+        })
+        .collect()
+}
