@@ -216,3 +216,77 @@ fn located(table: &[TablePattern<'_>], errors: Vec<BuildError>) -> Vec<Problem> 
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An engine that reports the same matches for every text.
+    struct Reports(Vec<(usize, Vec<usize>)>);
+
+    impl Engine for Reports {
+        fn find(&self, _: &str, found: &mut dyn FnMut(usize, crate::matcher::Starts<'_>)) {
+            for (pattern, starts) in &self.0 {
+                found(*pattern, &mut starts.iter().copied());
+            }
+        }
+    }
+
+    fn scoring() -> Scoring {
+        Scoring {
+            owners: vec![
+                Owner::Intent {
+                    intent: 0,
+                    weight: PATTERN_WEIGHT,
+                },
+                Owner::Intent {
+                    intent: 0,
+                    weight: HINT_WEIGHT,
+                },
+                Owner::Intent {
+                    intent: 1,
+                    weight: PATTERN_WEIGHT,
+                },
+                Owner::Entity(0),
+            ],
+            negatable: vec![false, false, true, false],
+            intents: 2,
+            entities: 1,
+        }
+    }
+
+    #[test]
+    fn patterns_and_hints_add_up_and_entities_are_found() {
+        let content = Content::embedded().expect("parses");
+        let lexicon = Lexicon::from_content(&content);
+        let scan = scoring().scan(
+            &Reports(vec![(0, vec![]), (1, vec![]), (3, vec![])]),
+            "anything",
+            &lexicon,
+        );
+        assert_eq!(scan.scores, vec![PATTERN_WEIGHT + HINT_WEIGHT, 0]);
+        assert_eq!(scan.entities, vec![true]);
+        assert_eq!(scan.negated, vec![false, false]);
+    }
+
+    #[test]
+    fn a_negatable_pattern_counts_unless_every_match_is_negated() {
+        let content = Content::embedded().expect("parses");
+        let lexicon = Lexicon::from_content(&content);
+        let text = "im not in danger";
+        let at = text.find("danger").expect("there");
+        let negated = scoring().scan(&Reports(vec![(2, vec![at])]), text, &lexicon);
+        assert_eq!(negated.scores, vec![0, 0]);
+        assert_eq!(negated.negated, vec![false, true]);
+        let text = "im not sure but im in danger";
+        let first = text.find("sure").expect("there");
+        let second = text.find("danger").expect("there");
+        let counted = scoring().scan(&Reports(vec![(2, vec![first, second])]), text, &lexicon);
+        assert_eq!(
+            counted.scores,
+            vec![0, PATTERN_WEIGHT],
+            "one match without a negation"
+        );
+        assert_eq!(counted.negated, vec![false, false]);
+    }
+}

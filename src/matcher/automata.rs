@@ -318,3 +318,58 @@ impl std::fmt::Debug for Parts {
         f.debug_struct("Parts").field("len", &self.len()).finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(pattern: &str) -> Hir {
+        regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .expect("parses")
+    }
+
+    #[test]
+    fn word_boundaries_are_the_starts_and_ends_of_words() {
+        let text = b"hi, my mum";
+        let all: Vec<usize> = word_boundaries(text, 0, false).collect();
+        assert_eq!(all, vec![0, 2, 4, 6, 7, 10]);
+        let starts: Vec<usize> = word_boundaries(text, 0, true).collect();
+        assert_eq!(starts, vec![0, 4, 7]);
+        let from_middle: Vec<usize> = word_boundaries(text, 5, true).collect();
+        assert_eq!(from_middle, vec![7], "inside a word is not a start");
+    }
+
+    #[test]
+    fn only_parts_that_start_at_a_boundary_and_stay_within_words_run_anchored() {
+        assert!(starts_at_boundary(&parse(r"\bhelp\b")));
+        assert!(starts_at_boundary(&parse(r"^start")));
+        assert!(!starts_at_boundary(&parse(r"[^a]bc")));
+        assert!(!stretches_across_words(&parse(
+            r"\bhurting (\w+ ){0,5}now\b"
+        )));
+        assert!(stretches_across_words(&parse(r"\ba[^.]*b")));
+    }
+
+    #[test]
+    fn an_anchored_walk_reports_each_part_that_starts_there_with_its_end() {
+        let parts = vec![parse(r"\bhelp\b"), parse(r"\bhelp me\b"), parse(r"\bnow\b")];
+        let dfa = PartsDfa::build(&parts, vec![0, 1, 2])
+            .expect("builds")
+            .expect("some parts");
+        let mut cache = dfa.dfa.create_cache();
+        let text = "help me now";
+        let mut found = Vec::new();
+        let input = Input::new(text).anchored(Anchored::Yes);
+        assert!(dfa.walk(&mut cache, &input, &mut |part, start, end| found
+            .push((part, start, end))));
+        assert_eq!(
+            found,
+            vec![(0, 0, 4), (1, 0, 7)],
+            "\\bnow\\b does not start at 0"
+        );
+    }
+}

@@ -24,3 +24,18 @@ pub(super) fn ones(words: &[u64]) -> impl Iterator<Item = usize> + '_ {
         .map(move |b| word * 64 + b.trailing_zeros() as usize)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bit_set_holds_each_number_once_and_lists_them_in_order() {
+        let mut words = vec![0u64; 3];
+        assert!(set(&mut words, 130));
+        assert!(set(&mut words, 5));
+        assert!(!set(&mut words, 5), "already there");
+        assert!(has(&words, 130) && has(&words, 5) && !has(&words, 64));
+        assert_eq!(ones(&words).collect::<Vec<_>>(), vec![5, 130]);
+    }
+}

@@ -260,3 +260,59 @@ pub(super) fn gap_kind(hir: &Hir) -> Option<Gap> {
         _ => Gap::Other,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(pattern: &str) -> Hir {
+        regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .expect("parses")
+    }
+
+    #[test]
+    fn a_pattern_without_gaps_is_one_part() {
+        let cuts = split_parts(parse(r"\bsend\w* nudes\b"));
+        assert_eq!(cuts.len(), 1);
+        assert_eq!(cuts[0].parts.len(), 1);
+        assert!(cuts[0].chainable && cuts[0].crosses_newline);
+    }
+
+    #[test]
+    fn plain_gaps_cut_a_pattern_into_parts_checked_by_order() {
+        let cuts = split_parts(parse(r"\bhelp\b.*\bnow\b.*\bplease\b"));
+        assert_eq!(cuts.len(), 1);
+        assert_eq!(cuts[0].parts.len(), 3);
+        assert!(cuts[0].chainable, "plain .* gaps: the order check decides");
+        assert!(!cuts[0].crosses_newline, ".* stops at a line break");
+    }
+
+    #[test]
+    fn a_narrower_gap_is_cut_but_left_to_the_whole_regex() {
+        let cuts = split_parts(parse(r"x[^y]*z"));
+        assert_eq!(cuts[0].parts.len(), 2);
+        assert!(!cuts[0].chainable);
+    }
+
+    #[test]
+    fn an_alternation_holding_a_gap_is_multiplied_out() {
+        let cuts = split_parts(parse(r"x(a.*b|c)y"));
+        let sizes: Vec<usize> = cuts.iter().map(|c| c.parts.len()).collect();
+        assert_eq!(sizes, vec![2, 1], "xa.*by and xcy");
+    }
+
+    #[test]
+    fn the_same_part_is_kept_once_whatever_its_captures() {
+        let mut parts = DistinctParts::default();
+        let a = parts.intern(parse(r"\bnow\b"));
+        let b = parts.intern(parse(r"\b(now)\b"));
+        let c = parts.intern(parse(r"\bnot\b"));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(parts.list.len(), 2);
+    }
+}

@@ -568,3 +568,62 @@ fn locate_errors(sources: &[Source<'_>], set_error: &str) -> Vec<BuildError> {
     }
     errors
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine(patterns: &[(&str, bool)]) -> Matcher {
+        let sources: Vec<Source<'_>> = patterns
+            .iter()
+            .map(|&(p, starts)| Source {
+                written: p,
+                expanded: p,
+                starts,
+            })
+            .collect();
+        Matcher::build(&sources, &HashMap::new()).expect("builds")
+    }
+
+    fn hits(m: &Matcher, text: &str) -> Vec<(usize, Vec<usize>)> {
+        let mut found = Vec::new();
+        m.find(text, &mut |p, starts| found.push((p, starts.collect())));
+        found
+    }
+
+    #[test]
+    fn parts_count_only_in_order() {
+        let m = engine(&[(r"\bhelp\b.*\bnow\b", false)]);
+        assert_eq!(hits(&m, "help me now"), vec![(0, vec![])]);
+        assert!(hits(&m, "now help").is_empty());
+    }
+
+    #[test]
+    fn a_pattern_that_asks_gets_where_each_match_starts() {
+        let m = engine(&[(r"\bdanger\b", true), (r"\bnow\b", false)]);
+        assert_eq!(
+            hits(&m, "no danger, not in danger now"),
+            vec![(0, vec![3, 18]), (1, vec![])]
+        );
+    }
+
+    #[test]
+    fn a_pattern_that_does_not_compile_is_named() {
+        let sources = [
+            Source {
+                written: r"\bok\b",
+                expanded: r"\bok\b",
+                starts: false,
+            },
+            Source {
+                written: r"(unclosed",
+                expanded: r"(unclosed",
+                starts: false,
+            },
+        ];
+        let errors = Matcher::build(&sources, &HashMap::new()).expect_err("refused");
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].pattern, Some(1));
+        assert!(engine(&[(r"\bok\b", false)]).verify().is_empty());
+    }
+}
