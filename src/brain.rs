@@ -233,7 +233,10 @@ impl Brain {
     /// Fails with every problem that makes the content unusable (a pattern that does not
     /// compile, a reference to an unknown contact, figure, entity or topic, no fallback intent,
     /// a model that answers with an intent the table does not have).
-    pub(crate) fn with_model(content: Content, model: Option<Model>) -> Result<Self, Vec<Problem>> {
+    pub(crate) fn with_model(
+        mut content: Content,
+        model: Option<Model>,
+    ) -> Result<Self, Vec<Problem>> {
         let mut problems = Vec::new();
         let model = model.and_then(|m| {
             map_classes(&m, &content)
@@ -245,6 +248,9 @@ impl Brain {
             .map_err(|p| problems.extend(p))
             .ok();
         let lexicon = Lexicon::from_content(&content);
+        // The lexicon holds the word list compiled; the brain keeps what it compiled, not the
+        // 600 KB of `words.txt` a second time.
+        content.lexicon.dictionary = String::new();
         let danger_line = render(&content.messages.danger_line, &content, "danger_line")
             .map_err(|p| problems.push(p))
             .unwrap_or_default();
@@ -752,9 +758,15 @@ impl Brain {
         &self.forget
     }
 
-    /// The parsed content this brain was built from.
+    /// The parsed content this brain was built from, without `words.txt`'s list (its
+    /// [`Brain::lexicon`] holds the words; parse the content again to build another brain).
     pub fn content(&self) -> &Content {
         &self.content
+    }
+
+    /// The word rules this brain applies before matching.
+    pub fn lexicon(&self) -> &Lexicon {
+        &self.lexicon
     }
 
     /// Fingerprint of the content, for logs and metrics.

@@ -6,6 +6,7 @@
 //! Every string an operator wrote keeps its file and line, so a later check can point at it.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -26,6 +27,25 @@ pub const FILES: [&str; 7] = [
     "lexicon.toml",
     "words.txt",
 ];
+
+/// One of [`FILES`], by what it holds rather than where it is in the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum File {
+    Intents,
+    Entities,
+    Contacts,
+    Figures,
+    Messages,
+    Lexicon,
+    Words,
+}
+
+impl File {
+    /// Its place in [`FILES`] (and in [`Sources`]).
+    fn index(self) -> usize {
+        self as usize
+    }
+}
 
 /// The default content, compiled in so the binary answers from any directory.
 const EMBEDDED: [(&str, &str); 7] = [
@@ -195,13 +215,18 @@ impl Sources {
         format!("{hash:016x}")
     }
 
-    fn get(&self, index: usize) -> (&Arc<str>, &str) {
-        let (name, text) = &self.files[index];
+    fn get(&self, file: File) -> (&Arc<str>, &str) {
+        let (name, text) = &self.files[file.index()];
         (name, text)
     }
 }
 
 /// A string from a content file, with where it was written.
+///
+/// Read straight from the TOML: the parser gives the string's byte span, and the file being
+/// read ([`parse_file`] sets it for the time it parses one file) turns that into a line. So the
+/// types below are both the file format and what the rest of the bot reads, with no second
+/// copy of each to map between.
 #[derive(Debug, Clone)]
 pub struct Text {
     /// The string as written.
@@ -210,55 +235,110 @@ pub struct Text {
     pub at: Loc,
 }
 
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = Spanned::<String>::deserialize(deserializer)?;
+        Ok(READING.with(|reading| match &*reading.borrow() {
+            Some(locator) => locator.text(spanned),
+            None => Text {
+                value: spanned.into_inner(),
+                at: Loc::file(&Arc::from("responses")),
+            },
+        }))
+    }
+}
+
+thread_local! {
+    /// The file [`parse_file`] is reading on this thread, for [`Text`] to find its lines in.
+    static READING: RefCell<Option<Locator>> = const { RefCell::new(None) };
+}
+
+/// A table keyed by the operator's words (`textspeak`, `groups`): each key with its value, the
+/// key located where its value was written.
+fn keyed<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<(Text, String)>, D::Error> {
+    let table = BTreeMap::<String, Text>::deserialize(deserializer)?;
+    Ok(table
+        .into_iter()
+        .map(|(key, value)| {
+            (
+                Text {
+                    value: key,
+                    at: value.at,
+                },
+                value.value,
+            )
+        })
+        .collect())
+}
+
 /// One row of the intent table: how to recognise what a person wants, and what to answer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Intent {
     /// Stable id from DESIGN.md; scripts, tests and metrics use it.
     pub id: Text,
     /// Label of the button that opens this topic.
     pub title: String,
     /// Breaks ties between intents that matched equally well; higher wins.
+    #[serde(default)]
     pub priority: i32,
     /// A danger intent outranks every other: its reply starts with the danger line (999).
+    #[serde(default)]
     pub danger: bool,
     /// Reporting replies end with the danger line (999), added when the reply is built.
+    #[serde(default)]
     pub reporting: bool,
     /// A match preceded by a negation ("I'm not in danger") does not count.
+    #[serde(default)]
     pub negatable: bool,
     /// Telegram commands (without the slash) that open this topic.
+    #[serde(default)]
     pub commands: Vec<String>,
     /// Description shown in Telegram's command menu.
     pub command_description: Option<String>,
     /// Regexes that are a clear sign of this intent (weight 2 each).
+    #[serde(default)]
     pub patterns: Vec<Text>,
     /// Regexes that only hint at this intent (weight 1): alone they make a "did you mean".
+    #[serde(default)]
     pub hints: Vec<Text>,
     /// Messages that must route here; they are also the test data.
+    #[serde(default)]
     pub examples: Vec<Text>,
     /// Messages that must not route here.
+    #[serde(default)]
     pub counter_examples: Vec<Text>,
     /// The reply, a template that may refer to contacts and figures.
     pub reply: Text,
     /// Contacts whose website becomes a URL button under the reply.
+    #[serde(default)]
     pub links: Vec<Text>,
     /// Intents offered as topic buttons under the reply.
+    #[serde(default)]
     pub topics: Vec<Text>,
     /// Answers to a specific part of the question (a police force, a year, an organisation),
-    /// given before the general reply when their entities are all in the message.
+    /// given before the general reply when their entities are all in the message. Written
+    /// `[[intent.answer]]`.
+    #[serde(default, rename = "answer")]
     pub answers: Vec<Answer>,
     /// When an answer applies, give it instead of the general reply (still framed by the
     /// danger line of a danger or reporting intent), so that the question asked is answered
     /// without the whole table after it.
+    #[serde(default)]
     pub answer_replaces_reply: bool,
     /// With `answer_replaces_reply`: a text given once after the answers (a source line).
     pub answer_footer: Option<Text>,
     /// Give only the first answer that applies (in file order), so that answers never stack
     /// past one screen: put the most urgent first.
+    #[serde(default)]
     pub one_answer: bool,
 }
 
 /// An answer that applies when all of its entities are found in the message.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Answer {
     /// Entity ids that must all be present.
     pub when: Vec<Text>,
@@ -266,11 +346,13 @@ pub struct Answer {
     pub text: Text,
     /// Contacts whose website becomes a button when this answer is given; they replace the
     /// intent's own link buttons (an adult's answer must not offer an under-18 service).
+    #[serde(default)]
     pub links: Vec<Text>,
 }
 
 /// Something a message can mention (a police force, a year, an organisation).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Entity {
     /// Id that answers refer to in `when`.
     pub id: Text,
@@ -279,7 +361,8 @@ pub struct Entity {
 }
 
 /// An organisation the bot may point people to, written once and referred to by id.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Contact {
     /// Id used in replies as `{contact:id}`, `{phone:id}`, `{web:id}`, `{name:id}`.
     pub id: Text,
@@ -302,7 +385,8 @@ pub struct Contact {
 }
 
 /// A number or contact detail that must never be given as current.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Retired {
     /// The number as it was published.
     pub number: Text,
@@ -311,7 +395,8 @@ pub struct Retired {
 }
 
 /// A statistic from the source article, written once and referred to as `{figure:id}`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Figure {
     /// Id used in replies.
     pub id: Text,
@@ -326,7 +411,8 @@ pub struct Figure {
 }
 
 /// Texts that are not the answer to an intent.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Messages {
     /// The line that ends every reporting reply and starts every emergency reply.
     pub danger_line: Text,
@@ -351,27 +437,39 @@ pub struct Messages {
 }
 
 /// Word-level rules applied before matching: textspeak, typo correction and negation.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LexiconDef {
     /// Textspeak and spelling variants, each replaced by its standard form ("u" → "you").
+    #[serde(default, deserialize_with = "keyed")]
     pub textspeak: Vec<(Text, String)>,
     /// Words that turn a following match around ("not", "never").
+    #[serde(default)]
     pub negations: Vec<String>,
     /// How many tokens before a match a negation may stand.
+    #[serde(default = "defaults::negation_window")]
     pub negation_window: usize,
     /// Words that are correct as typed and never "corrected".
+    #[serde(default)]
     pub known_words: Vec<String>,
-    /// The text of `words.txt`: English words, one a line, also never corrected.
+    /// The text of `words.txt`: English words, one a line, also never corrected. Read from its
+    /// own file; a compiled brain drops it once its lexicon holds the words.
+    #[serde(skip)]
     pub dictionary: String,
     /// Extra words typos may be corrected to, beside those in the examples.
+    #[serde(default)]
     pub domain_words: Vec<String>,
     /// Shortest word that typo correction considers.
+    #[serde(default = "defaults::typo_min_len")]
     pub typo_min_len: usize,
     /// Words at least this long may be two edits away; shorter ones one.
+    #[serde(default = "defaults::typo_two_edits_len")]
     pub typo_two_edits_len: usize,
     /// The lowest score that counts as a confident match; below it, "did you mean".
+    #[serde(default = "defaults::confident_score")]
     pub confident_score: u32,
     /// Named word groups that patterns use as `{name}` (synonyms written once).
+    #[serde(default, deserialize_with = "keyed")]
     pub groups: Vec<(Text, String)>,
 }
 
@@ -421,26 +519,25 @@ impl Content {
     /// Parse every file; all syntax and shape problems are reported together.
     pub fn parse(sources: &Sources) -> Result<Self, Vec<Problem>> {
         let mut problems = Vec::new();
-        let intents = parse_file::<raw::IntentsFile>(sources, 0, &mut problems);
-        let entities = parse_file::<raw::EntitiesFile>(sources, 1, &mut problems);
-        let contacts = parse_file::<raw::ContactsFile>(sources, 2, &mut problems);
-        let figures = parse_file::<raw::FiguresFile>(sources, 3, &mut problems);
-        let messages = parse_file::<raw::MessagesFile>(sources, 4, &mut problems);
-        let lexicon = parse_file::<raw::LexiconFile>(sources, 5, &mut problems);
+        let intents = parse_file::<IntentsFile>(sources, File::Intents, &mut problems);
+        let entities = parse_file::<EntitiesFile>(sources, File::Entities, &mut problems);
+        let contacts = parse_file::<ContactsFile>(sources, File::Contacts, &mut problems);
+        let figures = parse_file::<FiguresFile>(sources, File::Figures, &mut problems);
+        let messages = parse_file::<Messages>(sources, File::Messages, &mut problems);
+        let lexicon = parse_file::<LexiconDef>(sources, File::Lexicon, &mut problems);
         match (intents, entities, contacts, figures, messages, lexicon) {
-            (Some(i), Some(e), Some(c), Some(f), Some(m), Some(l)) if problems.is_empty() => {
+            (Some(i), Some(e), Some(c), Some(f), Some(messages), Some(mut lexicon))
+                if problems.is_empty() =>
+            {
+                lexicon.dictionary = sources.get(File::Words).1.to_owned();
                 Ok(Content {
-                    intents: i.0.intent.into_iter().map(|x| x.locate(&i.1)).collect(),
-                    entities: e.0.entity.into_iter().map(|x| x.locate(&e.1)).collect(),
-                    retired: c.0.retired.iter().map(|x| x.locate(&c.1)).collect(),
-                    contacts: c.0.contact.into_iter().map(|x| x.locate(&c.1)).collect(),
-                    figures: f.0.figure.into_iter().map(|x| x.locate(&f.1)).collect(),
-                    messages: m.0.locate(&m.1),
-                    lexicon: {
-                        let mut lexicon = l.0.locate(&l.1);
-                        lexicon.dictionary = sources.get(6).1.to_owned();
-                        lexicon
-                    },
+                    intents: i.intent,
+                    entities: e.entity,
+                    contacts: c.contact,
+                    retired: c.retired,
+                    figures: f.figure,
+                    messages,
+                    lexicon,
                     version: sources.version(),
                 })
             }
@@ -465,24 +562,30 @@ impl Content {
 }
 
 /// Turns byte offsets from the TOML parser into lines of one file.
-struct Locator<'a> {
+#[derive(Debug, Clone)]
+struct Locator {
     file: Arc<str>,
-    text: &'a str,
+    /// The file's text, to tell a block string (which starts on the next line).
+    text: Arc<str>,
     /// Byte offset of every line break, so that a line number is a binary search rather
     /// than a count from the start of the file for every string (which made loading the
     /// table quadratic in its size).
     breaks: Vec<usize>,
 }
 
-impl<'a> Locator<'a> {
-    fn new(file: Arc<str>, text: &'a str) -> Self {
+impl Locator {
+    fn new(file: Arc<str>, text: &str) -> Self {
         let breaks = text
             .bytes()
             .enumerate()
             .filter(|&(_, b)| b == b'\n')
             .map(|(i, _)| i)
             .collect();
-        Locator { file, text, breaks }
+        Locator {
+            file,
+            text: Arc::from(text),
+            breaks,
+        }
     }
 
     fn loc(&self, offset: usize) -> Loc {
@@ -493,7 +596,7 @@ impl<'a> Locator<'a> {
         }
     }
 
-    fn text(&self, s: &Spanned<String>) -> Text {
+    fn text(&self, s: Spanned<String>) -> Text {
         // A multi-line string starts on the line after its opening quotes.
         let start = s.span().start;
         let opens_block =
@@ -503,32 +606,33 @@ impl<'a> Locator<'a> {
             at.line += 1;
         }
         Text {
-            value: s.get_ref().clone(),
+            value: s.into_inner(),
             at,
         }
     }
-
-    fn texts(&self, list: &[Spanned<String>]) -> Vec<Text> {
-        list.iter().map(|s| self.text(s)).collect()
-    }
 }
 
-fn parse_file<'a, T: DeserializeOwned>(
-    sources: &'a Sources,
-    index: usize,
+/// Parse one file of the folder into `T`, every [`Text`] in it located in that file; a
+/// syntax or shape error is one problem at its line.
+fn parse_file<T: DeserializeOwned>(
+    sources: &Sources,
+    file: File,
     problems: &mut Vec<Problem>,
-) -> Option<(T, Locator<'a>)> {
-    let (name, text) = sources.get(index);
+) -> Option<T> {
+    let (name, text) = sources.get(file);
     let locator = Locator::new(name.clone(), text);
-    match toml::from_str::<T>(text) {
-        Ok(value) => Some((value, locator)),
+    let at_error = |offset: Option<usize>| match offset {
+        Some(offset) => locator.loc(offset),
+        None => Loc::file(name),
+    };
+    let previous = READING.with(|reading| reading.replace(Some(locator.clone())));
+    let parsed = toml::from_str::<T>(text);
+    READING.with(|reading| reading.replace(previous));
+    match parsed {
+        Ok(value) => Some(value),
         Err(e) => {
-            let at = match e.span() {
-                Some(span) => locator.loc(span.start),
-                None => Loc::file(name),
-            };
             problems.push(Problem::new(
-                &at,
+                &at_error(e.span().map(|span| span.start)),
                 None,
                 format!("not valid TOML here: {}", e.message()),
             ));
@@ -537,313 +641,52 @@ fn parse_file<'a, T: DeserializeOwned>(
     }
 }
 
-/// The file format as serde reads it. Field names here are what operators write.
-mod raw {
-    use super::*;
+/// `intents.toml`: `[[intent]]` tables.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IntentsFile {
+    #[serde(default)]
+    intent: Vec<Intent>,
+}
 
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub(crate) struct IntentsFile {
-        #[serde(default)]
-        pub intent: Vec<Intent>,
-    }
+/// `entities.toml`: `[[entity]]` tables.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntitiesFile {
+    #[serde(default)]
+    entity: Vec<Entity>,
+}
 
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct Intent {
-        id: Spanned<String>,
-        title: String,
-        #[serde(default)]
-        priority: i32,
-        #[serde(default)]
-        danger: bool,
-        #[serde(default)]
-        reporting: bool,
-        #[serde(default)]
-        negatable: bool,
-        #[serde(default)]
-        commands: Vec<String>,
-        command_description: Option<String>,
-        #[serde(default)]
-        patterns: Vec<Spanned<String>>,
-        #[serde(default)]
-        hints: Vec<Spanned<String>>,
-        #[serde(default)]
-        examples: Vec<Spanned<String>>,
-        #[serde(default)]
-        counter_examples: Vec<Spanned<String>>,
-        reply: Spanned<String>,
-        #[serde(default)]
-        links: Vec<Spanned<String>>,
-        #[serde(default)]
-        topics: Vec<Spanned<String>>,
-        #[serde(default)]
-        answer: Vec<Answer>,
-        #[serde(default)]
-        answer_replaces_reply: bool,
-        answer_footer: Option<Spanned<String>>,
-        #[serde(default)]
-        one_answer: bool,
-    }
+/// `contacts.toml`: `[[contact]]` and `[[retired]]` tables.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContactsFile {
+    #[serde(default)]
+    contact: Vec<Contact>,
+    #[serde(default)]
+    retired: Vec<Retired>,
+}
 
-    impl Intent {
-        pub(crate) fn locate(self, at: &Locator) -> super::Intent {
-            super::Intent {
-                id: at.text(&self.id),
-                title: self.title,
-                priority: self.priority,
-                danger: self.danger,
-                reporting: self.reporting,
-                negatable: self.negatable,
-                commands: self.commands,
-                command_description: self.command_description,
-                patterns: at.texts(&self.patterns),
-                hints: at.texts(&self.hints),
-                examples: at.texts(&self.examples),
-                counter_examples: at.texts(&self.counter_examples),
-                reply: at.text(&self.reply),
-                links: at.texts(&self.links),
-                topics: at.texts(&self.topics),
-                answers: self
-                    .answer
-                    .into_iter()
-                    .map(|a| super::Answer {
-                        when: at.texts(&a.when),
-                        text: at.text(&a.text),
-                        links: at.texts(&a.links),
-                    })
-                    .collect(),
-                answer_replaces_reply: self.answer_replaces_reply,
-                answer_footer: self.answer_footer.as_ref().map(|t| at.text(t)),
-                one_answer: self.one_answer,
-            }
-        }
-    }
+/// `figures.toml`: `[[figure]]` tables.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FiguresFile {
+    #[serde(default)]
+    figure: Vec<Figure>,
+}
 
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct Answer {
-        when: Vec<Spanned<String>>,
-        text: Spanned<String>,
-        #[serde(default)]
-        links: Vec<Spanned<String>>,
-    }
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub(crate) struct EntitiesFile {
-        #[serde(default)]
-        pub entity: Vec<Entity>,
-    }
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct Entity {
-        id: Spanned<String>,
-        patterns: Vec<Spanned<String>>,
-    }
-
-    impl Entity {
-        pub(crate) fn locate(self, at: &Locator) -> super::Entity {
-            super::Entity {
-                id: at.text(&self.id),
-                patterns: at.texts(&self.patterns),
-            }
-        }
-    }
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub(crate) struct ContactsFile {
-        #[serde(default)]
-        pub contact: Vec<Contact>,
-        #[serde(default)]
-        pub retired: Vec<Retired>,
-    }
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct Contact {
-        id: Spanned<String>,
-        name: String,
-        phone: Option<String>,
-        email: Option<String>,
-        web: Option<String>,
-        url: Option<String>,
-        note: Option<String>,
-        checked: String,
-        source: String,
-    }
-
-    impl Contact {
-        pub(crate) fn locate(self, at: &Locator) -> super::Contact {
-            super::Contact {
-                id: at.text(&self.id),
-                name: self.name,
-                phone: self.phone,
-                email: self.email,
-                web: self.web,
-                url: self.url,
-                note: self.note,
-                checked: self.checked,
-                source: self.source,
-            }
-        }
-    }
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct Retired {
-        number: Spanned<String>,
-        why: String,
-    }
-
-    impl Retired {
-        pub(crate) fn locate(&self, at: &Locator) -> super::Retired {
-            super::Retired {
-                number: at.text(&self.number),
-                why: self.why.clone(),
-            }
-        }
-    }
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub(crate) struct FiguresFile {
-        #[serde(default)]
-        pub figure: Vec<Figure>,
-    }
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct Figure {
-        id: Spanned<String>,
-        value: String,
-        about: String,
-        checked: String,
-        source: String,
-    }
-
-    impl Figure {
-        pub(crate) fn locate(self, at: &Locator) -> super::Figure {
-            super::Figure {
-                id: at.text(&self.id),
-                value: self.value,
-                about: self.about,
-                checked: self.checked,
-                source: self.source,
-            }
-        }
-    }
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub(crate) struct MessagesFile {
-        danger_line: Spanned<String>,
-        media: Spanned<String>,
-        did_you_mean: Spanned<String>,
-        did_you_mean_footer: Spanned<String>,
-        menu: Vec<Spanned<String>>,
-        forget_description: Spanned<String>,
-        forget_done: Spanned<String>,
-        forget_partial: Spanned<String>,
-        forget_in_group: Spanned<String>,
-        forget_button: Spanned<String>,
-    }
-
-    impl MessagesFile {
-        pub(crate) fn locate(self, at: &Locator) -> super::Messages {
-            super::Messages {
-                danger_line: at.text(&self.danger_line),
-                media: at.text(&self.media),
-                did_you_mean: at.text(&self.did_you_mean),
-                did_you_mean_footer: at.text(&self.did_you_mean_footer),
-                menu: at.texts(&self.menu),
-                forget_description: at.text(&self.forget_description),
-                forget_done: at.text(&self.forget_done),
-                forget_partial: at.text(&self.forget_partial),
-                forget_in_group: at.text(&self.forget_in_group),
-                forget_button: at.text(&self.forget_button),
-            }
-        }
-    }
-
-    fn default_window() -> usize {
+/// What `lexicon.toml` means when it leaves a setting out.
+mod defaults {
+    pub(super) fn negation_window() -> usize {
         3
     }
-    fn default_min_len() -> usize {
+    pub(super) fn typo_min_len() -> usize {
         4
     }
-    fn default_two_edits() -> usize {
+    pub(super) fn typo_two_edits_len() -> usize {
         8
     }
-    fn default_confident() -> u32 {
+    pub(super) fn confident_score() -> u32 {
         2
-    }
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub(crate) struct LexiconFile {
-        #[serde(default)]
-        textspeak: BTreeMap<String, Spanned<String>>,
-        #[serde(default)]
-        negations: Vec<String>,
-        #[serde(default = "default_window")]
-        negation_window: usize,
-        #[serde(default)]
-        known_words: Vec<String>,
-        #[serde(default)]
-        domain_words: Vec<String>,
-        #[serde(default = "default_min_len")]
-        typo_min_len: usize,
-        #[serde(default = "default_two_edits")]
-        typo_two_edits_len: usize,
-        #[serde(default = "default_confident")]
-        confident_score: u32,
-        #[serde(default)]
-        groups: BTreeMap<String, Spanned<String>>,
-    }
-
-    impl LexiconFile {
-        pub(crate) fn locate(self, at: &Locator) -> super::LexiconDef {
-            super::LexiconDef {
-                textspeak: self
-                    .textspeak
-                    .into_iter()
-                    .map(|(from, to)| {
-                        let to_text = at.text(&to);
-                        (
-                            Text {
-                                value: from,
-                                at: to_text.at,
-                            },
-                            to_text.value,
-                        )
-                    })
-                    .collect(),
-                negations: self.negations,
-                negation_window: self.negation_window,
-                known_words: self.known_words,
-                dictionary: String::new(),
-                domain_words: self.domain_words,
-                typo_min_len: self.typo_min_len,
-                typo_two_edits_len: self.typo_two_edits_len,
-                confident_score: self.confident_score,
-                groups: self
-                    .groups
-                    .into_iter()
-                    .map(|(name, body)| {
-                        let body = at.text(&body);
-                        (
-                            Text {
-                                value: name,
-                                at: body.at,
-                            },
-                            body.value,
-                        )
-                    })
-                    .collect(),
-            }
-        }
     }
 }

@@ -28,7 +28,7 @@ fn world() -> &'static World {
         let (scoring, one_pass) = Scoring::build(content).expect("builds");
         let (_, naive) = Scoring::build_naive(content).expect("builds");
         World {
-            lexicon: Lexicon::from_content(content),
+            lexicon: brain.lexicon().clone(),
             scoring,
             one_pass,
             naive,
