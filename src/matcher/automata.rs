@@ -322,15 +322,7 @@ impl std::fmt::Debug for Parts {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn parse(pattern: &str) -> Hir {
-        regex_syntax::ParserBuilder::new()
-            .unicode(false)
-            .utf8(false)
-            .build()
-            .parse(pattern)
-            .expect("parses")
-    }
+    use crate::matcher::parsed as parse;
 
     #[test]
     fn word_boundaries_are_the_starts_and_ends_of_words() {

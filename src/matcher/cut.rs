@@ -264,15 +264,7 @@ pub(super) fn gap_kind(hir: &Hir) -> Option<Gap> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn parse(pattern: &str) -> Hir {
-        regex_syntax::ParserBuilder::new()
-            .unicode(false)
-            .utf8(false)
-            .build()
-            .parse(pattern)
-            .expect("parses")
-    }
+    use crate::matcher::parsed as parse;
 
     #[test]
     fn a_pattern_without_gaps_is_one_part() {

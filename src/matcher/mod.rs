@@ -569,6 +569,17 @@ fn locate_errors(sources: &[Source<'_>], set_error: &str) -> Vec<BuildError> {
     errors
 }
 
+/// A pattern parsed as the engine reads it, for the pieces' unit tests.
+#[cfg(test)]
+fn parsed(pattern: &str) -> Hir {
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .expect("parses")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,7 +31,7 @@ use crate::brain::Input;
 use crate::reply::Reply;
 use crate::telegram::metrics::{Handled, Method, Metrics};
 use crate::telegram::recent::Recent;
-use crate::telegram::send::{describe, retrying, send_reply, send_text, Patience, TOPIC_PREFIX};
+use crate::telegram::send::{describe, keyboard, retrying, send_text, Patience, TOPIC_PREFIX};
 use crate::telegram::{entities, forget};
 use crate::telegram::{SharedBrain, TgBot};
 
@@ -128,17 +128,8 @@ impl Responder {
         reply_to: Option<MessageId>,
         reply: &Reply,
     ) -> Result<(), RequestError> {
-        let sent = send_reply(
-            &self.bot,
-            &self.metrics,
-            self.patience,
-            chat,
-            reply_to,
-            reply,
-        )
-        .await?;
-        remember_sent(&self.recent, &sent);
-        Ok(())
+        let markup = keyboard(&reply.buttons);
+        self.send_text(chat, reply_to, &reply.reply, markup).await
     }
 
     /// Send `text` (the `/forget` texts) to `chat` with `markup`, as an answer to `reply_to`

@@ -21,7 +21,7 @@ use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ReplyParameters};
 use teloxide::{ApiError, RequestError};
 
-use crate::reply::{Button, Reply};
+use crate::reply::Button;
 use crate::telegram::metrics::{Failure, Method, Metrics};
 use crate::telegram::TgBot;
 
@@ -273,31 +273,9 @@ fn telegram_button(button: &Button) -> Option<InlineKeyboardButton> {
     }
 }
 
-/// Send `reply` to `chat` as plain text (no parse mode, so nothing needs escaping) with its
-/// buttons, as an answer to `reply_to` if given (in groups, so the person sees what it answers);
-/// tried again for as long as `patience` allows.
-pub async fn send_reply(
-    bot: &TgBot,
-    metrics: &Metrics,
-    patience: Patience,
-    chat: ChatId,
-    reply_to: Option<MessageId>,
-    reply: &Reply,
-) -> Result<Message, RequestError> {
-    send_text(
-        bot,
-        metrics,
-        patience,
-        chat,
-        reply_to,
-        &reply.reply,
-        keyboard(&reply.buttons),
-    )
-    .await
-}
-
-/// Send `text` to `chat` as plain text with `markup`, as an answer to `reply_to` if given;
-/// tried again for as long as `patience` allows.
+/// Send `text` to `chat` as plain text (no parse mode, so nothing needs escaping) with
+/// `markup` (a reply's buttons: [`keyboard`]), as an answer to `reply_to` if given (in groups,
+/// so the person sees what it answers); tried again for as long as `patience` allows.
 pub async fn send_text(
     bot: &TgBot,
     metrics: &Metrics,
