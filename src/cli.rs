@@ -286,7 +286,7 @@ fn telegram(responses: &Option<PathBuf>, args: TelegramArgs) -> Result<i32, Fail
         metrics_listen: args.metrics_listen,
         responses: responses.clone(),
     };
-    let load = || load_brain(responses).map_err(|Failure(e)| crate::telegram::Error(e));
+    let load = || load_serving_brain(responses).map_err(|Failure(e)| crate::telegram::Error(e));
     crate::telegram::run(credentials, load, settings).map_err(failure)?;
     Ok(0)
 }
@@ -343,6 +343,19 @@ fn train(
         started.elapsed().as_secs_f64()
     ))?;
     Ok(0)
+}
+
+/// [`load_brain`] for a bot that will serve for months: also every pattern's own regex, which
+/// a scan compiles only when a message needs it, must build (as `check` and a reload require),
+/// so that a broken pattern stops the start rather than silently never matching.
+fn load_serving_brain(dir: &Option<PathBuf>) -> Result<Brain, Failure> {
+    let brain = load_brain(dir)?;
+    match brain.pattern_problems().first() {
+        None => Ok(brain),
+        Some(first) => Err(Failure(format!(
+            "a pattern cannot be compiled ({first}); run `safeguard-bot check` to see them all"
+        ))),
+    }
 }
 
 /// Compile the content the command line names, or say in one line what is wrong with it.
