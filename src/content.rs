@@ -625,9 +625,10 @@ fn parse_file<T: DeserializeOwned>(
         Some(offset) => locator.loc(offset),
         None => Loc::file(name),
     };
-    let previous = READING.with(|reading| reading.replace(Some(locator.clone())));
-    let parsed = toml::from_str::<T>(text);
-    READING.with(|reading| reading.replace(previous));
+    let parsed = {
+        let _reading = Reading::file(locator.clone());
+        toml::from_str::<T>(text)
+    };
     match parsed {
         Ok(value) => Some(value),
         Err(e) => {
@@ -638,6 +639,23 @@ fn parse_file<T: DeserializeOwned>(
             ));
             None
         }
+    }
+}
+
+/// The file [`READING`] holds while one is parsed, put back as it was when this is dropped
+/// (also if parsing panics).
+struct Reading(Option<Locator>);
+
+impl Reading {
+    fn file(locator: Locator) -> Self {
+        Reading(READING.with(|reading| reading.replace(Some(locator))))
+    }
+}
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        READING.with(|reading| reading.replace(previous));
     }
 }
 

@@ -423,6 +423,35 @@ async fn a_copy_arriving_while_the_first_is_answered_waits_and_is_not_answered_a
     assert_eq!(l.fake.sent_to(chat).len(), 1, "answered once");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_whose_request_telegram_gave_up_on_is_still_answered_once() {
+    let l = Listener::start(Limits::default()).await;
+    let chat = u::private_chat_id(9);
+    let body = delivered(u::private_text(chat, "hello"), 904);
+    // The reply reaches the person, but the Bot API is slow to say so: Telegram gives up on
+    // the webhook request first (closing the connection) and delivers the update again.
+    l.fake
+        .inject("sendMessage", Fault::Late(Duration::from_millis(800)));
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(200))
+        .build()
+        .expect("client");
+    let first = impatient
+        .post(format!("http://{}{PATH}", l.addr))
+        .header("content-type", "application/json")
+        .header(SECRET_HEADER, SECRET)
+        .body(body.clone())
+        .send()
+        .await;
+    assert!(first.is_err(), "Telegram gave up on the first delivery");
+    assert_eq!(l.post(Some(SECRET), body).await, 200);
+    assert_eq!(
+        l.fake.sent_to(chat).len(),
+        1,
+        "the first answer went on after Telegram left, and the copy found it answered"
+    );
+}
+
 #[tokio::test]
 async fn an_update_whose_reply_failed_is_answered_when_delivered_again() {
     let l = Listener::start(Limits::default()).await;

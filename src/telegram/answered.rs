@@ -56,15 +56,17 @@ impl Answered {
     /// Remember that update `id` has been answered for good.
     pub fn add(&self, id: u32) {
         let mut inner = self.lock();
-        if !inner.ids.insert(id) {
+        if inner.ids.contains(&id) {
             return;
         }
-        inner.order.push_back(id);
-        if inner.order.len() > self.kept {
+        // Make room first, so neither table ever holds more than `kept` (and grows past it).
+        if inner.order.len() >= self.kept {
             if let Some(oldest) = inner.order.pop_front() {
                 inner.ids.remove(&oldest);
             }
         }
+        inner.ids.insert(id);
+        inner.order.push_back(id);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {

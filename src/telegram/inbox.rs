@@ -140,10 +140,20 @@ impl Inbox {
     /// Answer `update` after the updates of its chat that came before it; waits for room
     /// first when [`IN_FLIGHT`] updates are held. For the webhook, which answers Telegram
     /// only once the reply is sent.
+    ///
+    /// Once its turn is taken the update is answered on a task of its own, which goes on if the
+    /// caller stops waiting: when Telegram gives up on a webhook request (the connection
+    /// closes, and hyper drops the request's future), a reply already on its way still
+    /// finishes and is remembered, so the copy Telegram sends next waits for it and finds it
+    /// answered instead of answering twice.
     pub async fn answer(&self, update: Update) -> Outcome {
         let slot = self.room().await;
         let turn = self.turns.take(chat_key(&update));
-        self.answer_in_turn(update, turn, slot).await
+        let inbox = self.clone();
+        let answering = tokio::spawn(async move { inbox.answer_in_turn(update, turn, slot).await });
+        // A panic outside the handler tree (which catches its own) drops the update, as a
+        // panicking handler does: delivering it again would only panic again.
+        answering.await.unwrap_or(Outcome::Done)
     }
 
     /// Take `update`'s turn now and answer it on a task of its own; waits only for room. For

@@ -45,6 +45,9 @@ pub enum Fault {
     Refuse,
     /// Served as usual, after this long.
     Slow(Duration),
+    /// Carried out at once (a message is sent), answered only after this long: a caller that
+    /// gives up waiting has had its message delivered all the same.
+    Late(Duration),
     /// Carried out (a message is sent), then the connection breaks before the answer: the bot
     /// cannot tell it from [`Fault::Drop`], and a retry sends the message twice.
     Lost,
@@ -334,6 +337,11 @@ async fn api(
             )
         }
         Some(Fault::Slow(time)) => tokio::time::sleep(time).await,
+        Some(Fault::Late(time)) => {
+            let response = answer(&shared, &method, body).await;
+            tokio::time::sleep(time).await;
+            return response;
+        }
         Some(Fault::Lost) => {
             let _ = answer(&shared, &method, body).await;
             return dropped_connection();
