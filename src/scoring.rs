@@ -116,15 +116,21 @@ impl Scoring {
         };
         engine.find(text, &mut |pattern, starts| match self.owners[pattern] {
             Owner::Entity(e) => scan.entities[e] = true,
+            Owner::Intent { intent, weight } if !self.negatable[pattern] => {
+                scan.scores[intent] += weight;
+            }
             Owner::Intent { intent, weight } => {
-                // The engine reports a pattern that asked for its starts only with one or more.
-                if self.negatable[pattern]
-                    && Iterator::all(&mut { starts }, |at| lexicon.is_negated(text, at))
-                {
-                    scan.negated[intent] = true;
-                } else {
-                    scan.scores[intent] += weight;
+                // Counted if one match has no negation before it; negated if every one has
+                // (none at all: not found).
+                let mut matched = false;
+                for at in starts {
+                    if !lexicon.is_negated(text, at) {
+                        scan.scores[intent] += weight;
+                        return;
+                    }
+                    matched = true;
                 }
+                scan.negated[intent] |= matched;
             }
         });
         scan
