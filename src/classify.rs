@@ -34,16 +34,11 @@ const BATCH_LINES: usize = 1024;
 /// refused, so one bad line never stops a batch; `\r\n` line ends are accepted. A reader that
 /// closes the pipe early (`| head`) ends the run quietly.
 ///
-/// Runs on the calling thread: on the two-core target, two workers were slower than one
-/// (each warms its own lazy DFA, and the second core is rarely idle); see BENCHMARKS.md.
-/// `classify --jobs N` uses [`run_with`].
-pub fn run(brain: &Brain, input: impl BufRead, output: impl Write) -> io::Result<()> {
-    run_with(brain, input, output, 1)
-}
-
-/// [`run`] with a chosen number of worker threads; 1 (or 0) answers on the calling thread.
-/// With more, batches of lines are answered on the workers and written in input order, for
-/// machines with cores to spare.
+/// With `workers` 1 (or 0, `classify`'s default) it answers on the calling thread: on the
+/// two-core target, two workers were slower than one (each warms its own lazy DFA, and the
+/// second core is rarely idle); see BENCHMARKS.md. With more (`classify --jobs N`), batches of
+/// lines are answered on the workers and written in input order, for machines with cores to
+/// spare.
 pub fn run_with(
     brain: &Brain,
     mut input: impl BufRead,
