@@ -562,34 +562,43 @@ impl Content {
 }
 
 /// Turns byte offsets from the TOML parser into lines of one file.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Locator {
     file: Arc<str>,
-    /// The file's text, to tell a block string (which starts on the next line).
-    text: Arc<str>,
+    /// The file's length, which an offset is held to.
+    len: usize,
     /// Byte offset of every line break, so that a line number is a binary search rather
     /// than a count from the start of the file for every string (which made loading the
     /// table quadratic in its size).
     breaks: Vec<usize>,
+    /// Byte offset of every `"""` or `'''` that ends its line: where a block string opens (its
+    /// text starts on the next line).
+    blocks: Vec<usize>,
 }
 
 impl Locator {
     fn new(file: Arc<str>, text: &str) -> Self {
-        let breaks = text
+        let breaks: Vec<usize> = text
             .bytes()
             .enumerate()
             .filter(|&(_, b)| b == b'\n')
             .map(|(i, _)| i)
             .collect();
+        let blocks = breaks
+            .iter()
+            .filter(|&&at| at >= 3 && matches!(&text.as_bytes()[at - 3..at], b"\"\"\"" | b"'''"))
+            .map(|&at| at - 3)
+            .collect();
         Locator {
             file,
-            text: Arc::from(text),
+            len: text.len(),
             breaks,
+            blocks,
         }
     }
 
     fn loc(&self, offset: usize) -> Loc {
-        let offset = offset.min(self.text.len());
+        let offset = offset.min(self.len);
         Loc {
             file: self.file.clone(),
             line: self.breaks.partition_point(|&b| b < offset) + 1,
@@ -599,10 +608,8 @@ impl Locator {
     fn text(&self, s: Spanned<String>) -> Text {
         // A multi-line string starts on the line after its opening quotes.
         let start = s.span().start;
-        let opens_block =
-            self.text[start..].starts_with("\"\"\"\n") || self.text[start..].starts_with("'''\n");
         let mut at = self.loc(start);
-        if opens_block {
+        if self.blocks.binary_search(&start).is_ok() {
             at.line += 1;
         }
         Text {
@@ -620,20 +627,16 @@ fn parse_file<T: DeserializeOwned>(
     problems: &mut Vec<Problem>,
 ) -> Option<T> {
     let (name, text) = sources.get(file);
-    let locator = Locator::new(name.clone(), text);
-    let at_error = |offset: Option<usize>| match offset {
-        Some(offset) => locator.loc(offset),
-        None => Loc::file(name),
-    };
-    let parsed = {
-        let _reading = Reading::file(locator.clone());
-        toml::from_str::<T>(text)
-    };
-    match parsed {
+    let reading = Reading::file(Locator::new(name.clone(), text));
+    match toml::from_str::<T>(text) {
         Ok(value) => Some(value),
         Err(e) => {
+            let at = match e.span() {
+                Some(span) => reading.loc(span.start).unwrap_or_else(|| Loc::file(name)),
+                None => Loc::file(name),
+            };
             problems.push(Problem::new(
-                &at_error(e.span().map(|span| span.start)),
+                &at,
                 None,
                 format!("not valid TOML here: {}", e.message()),
             ));
@@ -642,13 +645,18 @@ fn parse_file<T: DeserializeOwned>(
     }
 }
 
-/// The file [`READING`] holds while one is parsed, put back as it was when this is dropped
+/// While alive, [`READING`] holds the file being parsed; dropped, it puts back what was there
 /// (also if parsing panics).
 struct Reading(Option<Locator>);
 
 impl Reading {
     fn file(locator: Locator) -> Self {
         Reading(READING.with(|reading| reading.replace(Some(locator))))
+    }
+
+    /// The line of `offset` in the file being parsed (held while this guard lives).
+    fn loc(&self, offset: usize) -> Option<Loc> {
+        READING.with(|reading| reading.borrow().as_ref().map(|l| l.loc(offset)))
     }
 }
 
