@@ -135,16 +135,6 @@ impl Scoring {
         });
         scan
     }
-
-    /// How many patterns the table holds (intent patterns, hints and entity patterns).
-    pub fn len(&self) -> usize {
-        self.owners.len()
-    }
-
-    /// True for a table with no patterns at all.
-    pub fn is_empty(&self) -> bool {
-        self.owners.is_empty()
-    }
 }
 
 /// Every pattern of the table, in table order: intent patterns then hints per intent, then

@@ -466,16 +466,6 @@ impl Matcher {
             })
             .collect()
     }
-
-    /// How many patterns the table holds (intent patterns, hints and entity patterns).
-    pub fn len(&self) -> usize {
-        self.patterns.len()
-    }
-
-    /// True for a table with no patterns at all.
-    pub fn is_empty(&self) -> bool {
-        self.patterns.is_empty()
-    }
 }
 
 impl Engine for Matcher {

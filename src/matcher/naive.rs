@@ -36,16 +36,6 @@ impl NaiveMatcher {
             Err(errors)
         }
     }
-
-    /// How many patterns it tries for each message.
-    pub fn len(&self) -> usize {
-        self.patterns.len()
-    }
-
-    /// True for a table with no patterns at all.
-    pub fn is_empty(&self) -> bool {
-        self.patterns.is_empty()
-    }
 }
 
 impl Engine for NaiveMatcher {
