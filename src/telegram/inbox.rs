@@ -30,6 +30,7 @@ use teloxide::prelude::*;
 use teloxide::types::{Me, UpdateKind};
 use teloxide::RequestError;
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinHandle;
 
 use crate::telegram::answered::Answered;
 use crate::telegram::handlers;
@@ -147,24 +148,19 @@ impl Inbox {
     /// finishes and is remembered, so the copy Telegram sends next waits for it and finds it
     /// answered instead of answering twice.
     pub async fn answer(&self, update: Update) -> Outcome {
-        let slot = self.room().await;
-        let turn = self.turns.take(chat_key(&update));
-        let inbox = self.clone();
-        let answering = tokio::spawn(async move { inbox.answer_in_turn(update, turn, slot).await });
         // A panic outside the handler tree (which catches its own) drops the update, as a
         // panicking handler does: delivering it again would only panic again.
-        answering.await.unwrap_or(Outcome::Done)
+        self.spawn(update).await.await.unwrap_or(Outcome::Done)
     }
 
     /// Take `update`'s turn now and answer it on a task of its own; waits only for room. For
-    /// polling, which must not wait for one chat's reply before reading the next update.
-    pub async fn spawn(&self, update: Update) {
+    /// polling, which must not wait for one chat's reply before reading the next update (it
+    /// drops the handle); [`Inbox::answer`] awaits it.
+    pub async fn spawn(&self, update: Update) -> JoinHandle<Outcome> {
         let slot = self.room().await;
         let turn = self.turns.take(chat_key(&update));
         let inbox = self.clone();
-        tokio::spawn(async move {
-            inbox.answer_in_turn(update, turn, slot).await;
-        });
+        tokio::spawn(async move { inbox.answer_in_turn(update, turn, slot).await })
     }
 
     /// Wait until every update taken in has been answered.

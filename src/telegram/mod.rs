@@ -265,7 +265,10 @@ async fn poll(
             next = updates.next() => next,
         };
         match next {
-            Some(Ok(update)) => inbox.spawn(update).await,
+            Some(Ok(update)) => {
+                // Answered on its own task; polling reads on without waiting for it.
+                drop(inbox.spawn(update).await);
+            }
             Some(Err(e)) => {
                 // The listener waits (backing off) before asking again.
                 metrics.api_error(Method::GetUpdates, failure(&e));
