@@ -74,6 +74,11 @@ pub enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// Also write each message's opinions (patterns, model, danger) and the decision to
+        /// this file, one JSON line a message, as `train --folds --predictions` does: for
+        /// trying a policy change on a held-out set offline. It holds the sets' texts.
+        #[arg(long, value_name = "FILE")]
+        predictions: Option<PathBuf>,
     },
     /// Serve Telegram: long polling, or a webhook with --webhook-url and --listen.
     ///
@@ -220,11 +225,14 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
             files,
             min_accuracy,
             json,
+            predictions,
         } => {
             let brain = load_brain(&cli.responses)?;
             let mut below = false;
+            let mut explained = String::new();
             for file in &files {
-                let report = eval_file(&brain, file)?;
+                let (report, lines) = eval_file(&brain, file, predictions.is_some())?;
+                explained.push_str(&lines);
                 if json {
                     println!(
                         "{}",
@@ -246,18 +254,37 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
                     below = true;
                 }
             }
+            if let Some(path) = &predictions {
+                std::fs::write(path, explained)
+                    .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
+            }
             Ok(i32::from(below))
         }
     }
 }
 
-/// Score one evaluation file.
-fn eval_file(brain: &Brain, file: &std::path::Path) -> Result<crate::eval::Report, Failure> {
+/// Score one evaluation file; with `explain`, also each case's prediction line, in file
+/// order, as `train --predictions` writes them.
+fn eval_file(
+    brain: &Brain,
+    file: &std::path::Path,
+    explain: bool,
+) -> Result<(crate::eval::Report, String), Failure> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| Failure(format!("cannot read {}: {e}", file.display())))?;
     let cases =
         crate::eval::parse(&text).map_err(|e| Failure(format!("{}: {e}", file.display())))?;
-    Ok(crate::eval::run(brain, &cases))
+    let mut lines = String::new();
+    if explain {
+        for case in &cases {
+            let u = brain.understand(&case.text);
+            let reply = brain.reply(&u).into_owned();
+            let json = crate::learn::prediction(brain, &u, &reply, &case.acceptable, case.line);
+            lines.push_str(&json);
+            lines.push('\n');
+        }
+    }
+    Ok((crate::eval::run(brain, &cases), lines))
 }
 
 /// `safeguard-bot telegram`: check the token before anything else (the commonest mistake), then

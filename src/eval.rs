@@ -114,9 +114,9 @@ pub struct Report {
     pub intent_accuracy: f64,
     /// Share whose reply holds every needle.
     pub needle_share: f64,
-    /// Share of `emergency` cases answered as an emergency.
+    /// Share of danger-now cases (best label `emergency`) answered as an emergency.
     pub emergency_recall: Option<f64>,
-    /// Share of the other cases answered as an emergency anyway (the 999 line first, then
+    /// Share of the cases with no `emergency` label answered as an emergency anyway (the 999 line first, then
     /// their topic): the cost of a recall-first danger rule.
     pub false_alarms: Option<f64>,
     /// Share of the cases whose only acceptable intent is `fallback` (about something else)
@@ -128,6 +128,9 @@ pub struct Report {
     pub confusions: Vec<(String, String, usize)>,
     /// Every case that did not pass.
     pub failures: Vec<Outcome>,
+    /// Danger-now cases not answered with 999 first, even where their topic was acceptable:
+    /// the misses the danger bar counts, listed so an operator can teach the bot each one.
+    pub danger_missed: Vec<Outcome>,
 }
 
 /// Strip spaces and commas and lower-case, so "0808 800 5000" and "08088005000" agree.
@@ -164,9 +167,38 @@ pub fn run(brain: &Brain, cases: &[Case]) -> Report {
     summarise(outcomes)
 }
 
-/// Whether the reply put 999 first: an emergency answer (as `train --folds` counts it).
+/// What a message's labels say about danger, for the danger bars: the "danger now" is
+/// a message whose best label is `emergency`; one where `emergency` is only an acceptable
+/// reading ("101 or 999?") is neither missed when the bot stays calm nor a false alarm when it
+/// does not, so it counts on neither side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Danger {
+    /// `emergency` is the best label: 999 must come first.
+    Now,
+    /// `emergency` is an acceptable reading, not the best one.
+    Either,
+    /// No label is `emergency`: 999 first is a false alarm.
+    None,
+}
+
+impl Danger {
+    /// Read the labels, best first.
+    pub(crate) fn of(labels: &[String]) -> Danger {
+        match labels.iter().position(|l| l == "emergency") {
+            Some(0) => Danger::Now,
+            Some(_) => Danger::Either,
+            None => Danger::None,
+        }
+    }
+}
+
+/// Whether a reply put 999 first: an emergency answer, not a "did you mean".
+pub(crate) fn alarms(intent: &str, kind: Kind) -> bool {
+    intent == "emergency" && kind == Kind::Answer
+}
+
 fn alarmed(o: &Outcome) -> bool {
-    o.got == "emergency" && o.kind == Kind::Answer
+    alarms(&o.got, o.kind)
 }
 
 fn summarise(outcomes: Vec<Outcome>) -> Report {
@@ -229,14 +261,14 @@ fn summarise(outcomes: Vec<Outcome>) -> Report {
     confusions.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.cmp(b)));
     let emergencies: Vec<&Outcome> = outcomes
         .iter()
-        .filter(|o| o.expected.iter().any(|e| e == "emergency"))
+        .filter(|o| Danger::of(&o.expected) == Danger::Now)
         .collect();
     let emergency_recall = (!emergencies.is_empty()).then(|| {
         emergencies.iter().filter(|o| alarmed(o)).count() as f64 / emergencies.len() as f64
     });
     let others: Vec<&Outcome> = outcomes
         .iter()
-        .filter(|o| !o.expected.iter().any(|e| e == "emergency"))
+        .filter(|o| Danger::of(&o.expected) == Danger::None)
         .collect();
     let false_alarms = (!others.is_empty())
         .then(|| others.iter().filter(|o| alarmed(o)).count() as f64 / others.len() as f64);
@@ -248,8 +280,14 @@ fn summarise(outcomes: Vec<Outcome>) -> Report {
         out_of_scope.iter().filter(|o| o.got == "fallback").count() as f64
             / out_of_scope.len() as f64
     });
+    let danger_missed = emergencies
+        .iter()
+        .filter(|o| !alarmed(o))
+        .map(|o| (*o).clone())
+        .collect();
     Report {
         total,
+        danger_missed,
         false_alarms,
         out_of_scope_fallback,
         accuracy: share(outcomes.iter().filter(|o| o.passed()).count()),
@@ -277,7 +315,11 @@ impl Report {
         let _ = writeln!(s, "needles present     {}", pct(self.needle_share));
         match self.emergency_recall {
             Some(r) => {
-                let _ = writeln!(s, "emergency recall    {}", pct(r));
+                let _ = writeln!(
+                    s,
+                    "emergency recall    {}  (danger now, best label emergency: 999 first)",
+                    pct(r)
+                );
             }
             None => {
                 let _ = writeln!(s, "emergency recall    n/a (no emergency cases)");
@@ -286,7 +328,7 @@ impl Report {
         if let Some(f) = self.false_alarms {
             let _ = writeln!(
                 s,
-                "false alarms        {}  (others answered as an emergency)",
+                "false alarms        {}  (no emergency label, answered 999 first)",
                 pct(f)
             );
         }
@@ -331,6 +373,16 @@ impl Report {
                     why.push(format!("reply lacks {}", f.missing.join(", ")));
                 }
                 let _ = writeln!(s, "  line {}: {:?}: {}", f.line, f.text, why.join("; "));
+            }
+        }
+        if !self.danger_missed.is_empty() {
+            let _ = writeln!(s, "\ndanger now, not answered 999 first");
+            for f in &self.danger_missed {
+                let _ = writeln!(
+                    s,
+                    "  line {}: {:?}: got {} ({:?})",
+                    f.line, f.text, f.got, f.kind
+                );
             }
         }
         s

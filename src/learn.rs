@@ -15,12 +15,12 @@ use std::fmt::Write as _;
 use crate::brain::Brain;
 use crate::content::{Content, Sources};
 use crate::corpus::{self, Labelled};
+use crate::eval::{alarms, Danger};
 use crate::lexicon::Lexicon;
 use crate::model::train::{train, Settings};
 use crate::model::Model;
 use crate::normalize::fold;
 use crate::problem::Problem;
-use crate::reply::Kind;
 
 /// The parsed content folder and its labelled messages, ready to train on.
 pub(crate) struct Data {
@@ -122,11 +122,13 @@ pub(crate) struct CrossValidation {
     pub patterns_right: usize,
     /// The model's top intent alone was acceptable.
     pub model_right: usize,
-    /// Messages labelled with danger.
+    /// Messages whose best label is `emergency`: danger now.
     pub danger: usize,
     /// Of those, answered as danger.
     pub danger_caught: usize,
-    /// Messages not labelled with danger, answered as danger.
+    /// Messages with no `emergency` label at all.
+    pub calm: usize,
+    /// Of those, answered as danger.
     pub false_alarms: usize,
     /// Messages labelled fallback only.
     pub out_of_scope: usize,
@@ -140,8 +142,8 @@ impl CrossValidation {
         let reply = brain.reply(&u).into_owned();
         let ids: Vec<&str> = brain.intent_ids().collect();
         let ok = |id: &str| m.labels.iter().any(|l| l == id);
-        let danger_label = ok("emergency");
-        let alarmed = reply.intent == "emergency" && reply.kind == Kind::Answer;
+        let danger = Danger::of(&m.labels);
+        let alarmed = alarms(&reply.intent, reply.kind);
         self.total += 1;
         self.right += usize::from(ok(&reply.intent));
         let pattern_intent = ids[u.patterns.ranked[0]];
@@ -150,29 +152,22 @@ impl CrossValidation {
             .max_by(|&a, &b| u.model[a].total_cmp(&u.model[b]).then(b.cmp(&a)))
             .map_or("fallback", |i| ids[i]);
         self.model_right += usize::from(ok(model_top));
-        if danger_label {
-            self.danger += 1;
-            self.danger_caught += usize::from(alarmed);
-        } else {
-            self.false_alarms += usize::from(alarmed);
+        match danger {
+            Danger::Now => {
+                self.danger += 1;
+                self.danger_caught += usize::from(alarmed);
+            }
+            Danger::None => {
+                self.calm += 1;
+                self.false_alarms += usize::from(alarmed);
+            }
+            Danger::Either => {}
         }
         if m.labels == ["fallback"] {
             self.out_of_scope += 1;
             self.out_of_scope_fallback += usize::from(reply.intent == "fallback");
         }
-        serde_json::json!({
-            "line": m.at.line,
-            "labels": m.labels,
-            "got": reply.intent,
-            "kind": format!("{:?}", reply.kind),
-            "decided_by": format!("{:?}", u.decided_by),
-            "patterns": u.patterns.ranked.iter().map(|&i| ids[i]).collect::<Vec<_>>(),
-            "patterns_kind": format!("{:?}", u.patterns.kind),
-            "model": u.model,
-            "danger": u.danger,
-            "danger_negated": u.danger_negated,
-        })
-        .to_string()
+        prediction(brain, &u, &reply, &m.labels, m.at.line)
     }
 
     /// The report as an operator reads it.
@@ -184,7 +179,6 @@ impl CrossValidation {
                 format!("{:.1}% ({a} of {b})", 100.0 * a as f64 / b as f64)
             }
         };
-        let others = self.total - self.danger;
         format!(
             "held-out messages   {}\nbot                 {}\npatterns alone      {}\nmodel alone         {}\ndanger caught       {}\nfalse alarms        {}\nout of scope        {} given the fallback\n",
             self.total,
@@ -192,8 +186,34 @@ impl CrossValidation {
             pct(self.patterns_right, self.total),
             pct(self.model_right, self.total),
             pct(self.danger_caught, self.danger),
-            pct(self.false_alarms, others),
+            pct(self.false_alarms, self.calm),
             pct(self.out_of_scope_fallback, self.out_of_scope),
         )
     }
+}
+
+/// One message's two opinions and the decision, as a JSON line: what `train --predictions`
+/// and `eval --predictions` write, so that a policy change can be tried on held-out messages
+/// offline before it is built in.
+pub(crate) fn prediction(
+    brain: &Brain,
+    u: &crate::brain::Understanding,
+    reply: &crate::reply::Reply,
+    labels: &[String],
+    line: usize,
+) -> String {
+    let ids: Vec<&str> = brain.intent_ids().collect();
+    serde_json::json!({
+        "line": line,
+        "labels": labels,
+        "got": reply.intent,
+        "kind": format!("{:?}", reply.kind),
+        "decided_by": format!("{:?}", u.decided_by),
+        "patterns": u.patterns.ranked.iter().map(|&i| ids[i]).collect::<Vec<_>>(),
+        "patterns_kind": format!("{:?}", u.patterns.kind),
+        "model": u.model,
+        "danger": u.danger,
+        "danger_negated": u.danger_negated,
+    })
+    .to_string()
 }

@@ -113,3 +113,52 @@ fn eval_scores_each_file_with_danger_recall_false_alarms_and_out_of_scope() {
     assert_eq!(json["false_alarms"], 0.0);
     assert_eq!(json["emergency_recall"], 1.0);
 }
+
+#[test]
+fn danger_now_is_the_best_label_and_an_alternative_emergency_counts_on_neither_side() {
+    // "emergency" as a second reading is not danger now: answering it with 999 is no false
+    // alarm, and answering it calmly is no miss.
+    let either = tsv_file("hes hitting my mum right now\tcontacts|emergency\nhello\tgreeting\n");
+    let path = either.path().to_str().expect("utf-8 path").to_owned();
+    let (code, stdout, _) = eval_cli(&[&path]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("false alarms        0.0%"), "{stdout}");
+    assert!(stdout.contains("emergency recall    n/a"), "{stdout}");
+    // Danger now answered with an acceptable but calm topic is a miss the report names.
+    let missed = tsv_file("hello\temergency|greeting\n");
+    let path = missed.path().to_str().expect("utf-8 path").to_owned();
+    let (_, stdout, _) = eval_cli(&[&path]);
+    assert!(stdout.contains("intent accuracy     100.0%"), "{stdout}");
+    assert!(stdout.contains("emergency recall    0.0%"), "{stdout}");
+    assert!(
+        stdout.contains("danger now, not answered 999 first\n  line 1: \"hello\": got greeting"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn eval_predictions_give_each_message_both_opinions_and_the_decision() {
+    let set =
+        tsv_file("hes hitting my mum right now\temergency\nis sexting illegal\tsexting_law\n");
+    let path = set.path().to_str().expect("utf-8 path").to_owned();
+    let out = tempfile::NamedTempFile::new().expect("a temporary file");
+    let out_path = out.path().to_str().expect("utf-8 path").to_owned();
+    let (code, stdout, _) = eval_cli(&[&path, "--predictions", &out_path]);
+    assert_eq!(code, 0, "{stdout}");
+    let written = std::fs::read_to_string(out.path()).expect("predictions written");
+    let lines: Vec<serde_json::Value> = written
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{written}");
+    assert_eq!(lines[0]["got"], "emergency");
+    assert_eq!(lines[1]["labels"][0], "sexting_law");
+    assert_eq!(lines[1]["line"], 2);
+    for line in &lines {
+        assert_eq!(line["model"].as_array().map(Vec::len), Some(20), "{line}");
+        assert!(
+            line["patterns"].is_array() && line["danger"].is_number(),
+            "{line}"
+        );
+    }
+}
