@@ -227,6 +227,11 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
             json,
             predictions,
         } => {
+            if let Some(path) = &predictions {
+                refuse_overwriting_a_set(path, &files)?;
+                std::fs::write(path, "")
+                    .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
+            }
             let brain = load_brain(&cli.responses)?;
             let mut below = false;
             let mut explained = String::new();
@@ -263,8 +268,24 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
     }
 }
 
+/// `eval --predictions` must not write over one of the sets it scores: a labelled set is
+/// someone's work.
+fn refuse_overwriting_a_set(path: &std::path::Path, files: &[PathBuf]) -> Result<(), Failure> {
+    let same = |f: &PathBuf| match (f.canonicalize(), path.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => f == path,
+    };
+    if files.iter().any(same) {
+        return Err(Failure(format!(
+            "--predictions {} is one of the sets being scored; give another file",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Score one evaluation file; with `explain`, also each case's prediction line, in file
-/// order, as `train --predictions` writes them.
+/// order and naming the file, as `train --predictions` writes them.
 fn eval_file(
     brain: &Brain,
     file: &std::path::Path,
@@ -279,8 +300,9 @@ fn eval_file(
         for case in &cases {
             let u = brain.understand(&case.text);
             let reply = brain.reply(&u).into_owned();
-            let json = crate::learn::prediction(brain, &u, &reply, &case.acceptable, case.line);
-            lines.push_str(&json);
+            let mut json = crate::learn::prediction(brain, &u, &reply, &case.acceptable, case.line);
+            json["file"] = serde_json::Value::from(file.display().to_string());
+            lines.push_str(&json.to_string());
             lines.push('\n');
         }
     }

@@ -116,8 +116,8 @@ pub struct Report {
     pub needle_share: f64,
     /// Share of danger-now cases (best label `emergency`) answered as an emergency.
     pub emergency_recall: Option<f64>,
-    /// Share of the cases with no `emergency` label answered as an emergency anyway (the 999 line first, then
-    /// their topic): the cost of a recall-first danger rule.
+    /// Share of the cases with no `emergency` label answered as an emergency anyway (the 999
+    /// line first, then their topic): the cost of a recall-first danger rule.
     pub false_alarms: Option<f64>,
     /// Share of the cases whose only acceptable intent is `fallback` (about something else)
     /// that got the fallback.
@@ -197,6 +197,7 @@ pub(crate) fn alarms(intent: &str, kind: Kind) -> bool {
     intent == "emergency" && kind == Kind::Answer
 }
 
+/// Whether an outcome's reply put 999 first.
 fn alarmed(o: &Outcome) -> bool {
     alarms(&o.got, o.kind)
 }

@@ -167,7 +167,7 @@ impl CrossValidation {
             self.out_of_scope += 1;
             self.out_of_scope_fallback += usize::from(reply.intent == "fallback");
         }
-        prediction(brain, &u, &reply, &m.labels, m.at.line)
+        prediction(brain, &u, &reply, &m.labels, m.at.line).to_string()
     }
 
     /// The report as an operator reads it.
@@ -192,16 +192,16 @@ impl CrossValidation {
     }
 }
 
-/// One message's two opinions and the decision, as a JSON line: what `train --predictions`
-/// and `eval --predictions` write, so that a policy change can be tried on held-out messages
-/// offline before it is built in.
+/// One message's two opinions and the decision, as JSON: what `train --predictions` and
+/// `eval --predictions` write a line of, so that a policy change can be tried on held-out
+/// messages offline before it is built in.
 pub(crate) fn prediction(
     brain: &Brain,
     u: &crate::brain::Understanding,
     reply: &crate::reply::Reply,
     labels: &[String],
     line: usize,
-) -> String {
+) -> serde_json::Value {
     let ids: Vec<&str> = brain.intent_ids().collect();
     serde_json::json!({
         "line": line,
@@ -215,5 +215,4 @@ pub(crate) fn prediction(
         "danger": u.danger,
         "danger_negated": u.danger_negated,
     })
-    .to_string()
 }

@@ -154,11 +154,28 @@ fn eval_predictions_give_each_message_both_opinions_and_the_decision() {
     assert_eq!(lines[0]["got"], "emergency");
     assert_eq!(lines[1]["labels"][0], "sexting_law");
     assert_eq!(lines[1]["line"], 2);
+    assert_eq!(lines[1]["file"], path.as_str());
+    let topics = brain().intent_ids().count();
     for line in &lines {
-        assert_eq!(line["model"].as_array().map(Vec::len), Some(20), "{line}");
+        let model = line["model"].as_array().map_or(0, Vec::len);
+        assert_eq!(model, topics, "one probability a topic: {line}");
         assert!(
             line["patterns"].is_array() && line["danger"].is_number(),
             "{line}"
         );
     }
+}
+
+#[test]
+fn eval_refuses_to_write_predictions_over_a_set_it_scores() {
+    let set = tsv_file("hello\tgreeting\n");
+    let path = set.path().to_str().expect("utf-8 path").to_owned();
+    let (code, _, stderr) = eval_cli(&[&path, "--predictions", &path]);
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("is one of the sets being scored"),
+        "{stderr}"
+    );
+    let kept = std::fs::read_to_string(set.path()).expect("the set is still there");
+    assert_eq!(kept, "hello\tgreeting\n");
 }
