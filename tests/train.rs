@@ -103,6 +103,20 @@ fn a_corpus_line_with_an_unknown_intent_is_refused_at_its_line() {
     );
 }
 
+/// Where the last column scale (a float) of a model file starts: after the magic, the
+/// fingerprint, the class ids, the keys and the biases; before the 8-bit weights.
+fn last_scale_at(model: &[u8]) -> usize {
+    let u32_at = |at: usize| u32::from_le_bytes(model[at..at + 4].try_into().unwrap()) as usize;
+    let classes = u32_at(16);
+    let mut at = 20;
+    for _ in 0..classes {
+        at += 1 + model[at] as usize;
+    }
+    let rows = u32_at(at);
+    let width = classes + 1;
+    at + 4 + 8 * rows + 4 * 2 * width - 4
+}
+
 #[test]
 fn a_damaged_model_is_one_clear_problem_naming_the_file() {
     let dir = copy_responses();
@@ -111,8 +125,8 @@ fn a_damaged_model_is_one_clear_problem_naming_the_file() {
     // The class count sits after the 8-byte magic and the 8-byte fingerprint.
     huge_count[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
     let mut not_a_number = good.clone();
-    let last = not_a_number.len() - 4;
-    not_a_number[last..].copy_from_slice(&f32::NAN.to_le_bytes());
+    let last_scale = last_scale_at(&good);
+    not_a_number[last_scale..last_scale + 4].copy_from_slice(&f32::NAN.to_le_bytes());
     for bytes in [good[..good.len() / 2].to_vec(), huge_count, not_a_number] {
         std::fs::write(dir.path().join("model.bin"), bytes).expect("write");
         let (code, _, stderr) = run(dir.path(), &["check"]);

@@ -14,44 +14,24 @@
 //! `check` can refuse a model that no longer matches `responses/` ([`Model::fingerprint`]).
 
 pub mod features;
+mod table;
 pub mod train;
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use table::Rows;
 
-/// The first bytes of a model file, and its format version.
-const MAGIC: &[u8; 8] = b"SGBMODL1";
-
-/// Feature hashes are already well mixed, so the index uses them as they are.
-#[derive(Default, Clone, Copy)]
-struct Identity(u64);
-
-impl Hasher for Identity {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, _: &[u8]) {
-        unreachable!("only u64 keys are hashed")
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-type Index = HashMap<u64, u32, BuildHasherDefault<Identity>>;
+/// The first bytes of a model file, and its format version (2: weights in 8 bits).
+const MAGIC: &[u8; 8] = b"SGBMODL2";
 
 /// A trained model: for each known feature, one weight per intent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
     /// The intent ids the model predicts, in the order of its weights.
     classes: Vec<String>,
-    /// Feature hash to row.
-    index: Index,
-    /// The feature hash of each row, in row order (ascending), kept for saving.
-    keys: Vec<u64>,
-    /// `rows × (classes + 1)`, row-major: a weight per class, then the danger weight.
-    weights: Vec<f32>,
-    /// One per class.
+    /// Feature hash to its row: a weight per class, then the danger weight, in 8 bits.
+    rows: Rows,
+    /// A row's 8-bit weight times its column's scale is the weight as trained.
+    scale: Vec<f32>,
+    /// One per class, and one for danger.
     bias: Vec<f32>,
     /// Fingerprint of the training data ([`crate::corpus::fingerprint`]).
     fingerprint: u64,
@@ -71,7 +51,7 @@ impl Model {
 
     /// How many features the model knows.
     pub fn features(&self) -> usize {
-        self.keys.len()
+        self.rows.len()
     }
 
     /// The probability of each class for a message as heard ([`crate::brain::Understanding`]),
@@ -90,16 +70,15 @@ impl Model {
         let mut count = 0u32;
         features::for_each(heard, negations, |h| {
             count += 1;
-            if let Some(&row) = self.index.get(&h) {
-                let row = &self.weights[row as usize * n..(row as usize + 1) * n];
-                for (o, w) in out.iter_mut().zip(row) {
-                    *o += w;
+            if let Some(row) = self.rows.get(h) {
+                for (o, &w) in out.iter_mut().zip(row) {
+                    *o += f32::from(w);
                 }
             }
         });
-        let scale = 1.0 / (count.max(1) as f32).sqrt();
-        for (o, b) in out.iter_mut().zip(&self.bias) {
-            *o = *o * scale + b;
+        let norm = 1.0 / (count.max(1) as f32).sqrt();
+        for ((o, b), s) in out.iter_mut().zip(&self.bias).zip(&self.scale) {
+            *o = *o * s * norm + b;
         }
         softmax(&mut out[..n - 1]);
         out[n - 1] = sigmoid(out[n - 1]);
@@ -116,7 +95,9 @@ impl Model {
     /// The model as bytes: what `safeguard-bot train` writes to `responses/model.bin`.
     /// Little-endian; weights are stored as f32 so a saved model answers exactly as trained.
     pub(crate) fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(32 + self.keys.len() * (12 + 4 * self.classes.len()));
+        let rows = self.rows.sorted();
+        let width = self.classes.len() + 1;
+        let mut out = Vec::with_capacity(64 + 8 * width + rows.len() * (8 + width));
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&self.fingerprint.to_le_bytes());
         out.extend_from_slice(&(self.classes.len() as u32).to_le_bytes());
@@ -124,12 +105,15 @@ impl Model {
             out.push(class.len() as u8);
             out.extend_from_slice(class.as_bytes());
         }
-        out.extend_from_slice(&(self.keys.len() as u32).to_le_bytes());
-        for key in &self.keys {
+        out.extend_from_slice(&(rows.len() as u32).to_le_bytes());
+        for (key, _) in &rows {
             out.extend_from_slice(&key.to_le_bytes());
         }
-        for w in self.bias.iter().chain(&self.weights) {
+        for w in self.bias.iter().chain(&self.scale) {
             out.extend_from_slice(&w.to_le_bytes());
+        }
+        for (_, row) in &rows {
+            out.extend(row.iter().map(|&w| w as u8));
         }
         out
     }
@@ -157,8 +141,8 @@ impl Model {
         // Each row holds one weight per class and the danger weight.
         let width = n + 1;
         let expected = rows
-            .checked_mul(8 + 4 * width)
-            .and_then(|b| b.checked_add(4 * width));
+            .checked_mul(8 + width)
+            .and_then(|b| b.checked_add(8 * width));
         if expected != Some(bytes.len() - r.at) {
             return Err("the file's size does not match the sizes written in it (damaged?)".into());
         }
@@ -166,19 +150,29 @@ impl Model {
         for _ in 0..rows {
             keys.push(r.u64()?);
         }
-        let floats = r.take(4 * (width + rows * width))?;
+        let floats = r.take(4 * 2 * width)?;
         let mut floats = floats
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
         let bias: Vec<f32> = floats.by_ref().take(width).collect();
-        let weights: Vec<f32> = floats.collect();
+        let scale: Vec<f32> = floats.collect();
         // A weight that is not a number would silently turn the danger rule off.
-        if !bias.iter().chain(&weights).all(|w| w.is_finite()) {
+        if !bias.iter().chain(&scale).all(|w| w.is_finite()) {
             return Err("the file holds weights that are not numbers (damaged?)".into());
         }
-        Ok(Self::assemble(classes, keys, weights, bias, fingerprint))
+        let weights: &[i8] = bytemuck::cast_slice(r.take(rows * width)?);
+        let rows = Rows::new(width, keys.into_iter().zip(weights.chunks_exact(width)));
+        Ok(Model {
+            classes,
+            rows,
+            scale,
+            bias,
+            fingerprint,
+        })
     }
 
+    /// The model as trained (`weights`: `keys × (classes + 1)`, row-major), quantised to the
+    /// form it is saved and run in.
     fn assemble(
         classes: Vec<String>,
         keys: Vec<u64>,
@@ -186,15 +180,13 @@ impl Model {
         bias: Vec<f32>,
         fingerprint: u64,
     ) -> Self {
-        let mut index = Index::with_capacity_and_hasher(keys.len(), Default::default());
-        for (row, &key) in keys.iter().enumerate() {
-            index.insert(key, row as u32);
-        }
+        let width = classes.len() + 1;
+        let (scale, q) = table::quantise(&weights, width);
+        let rows = Rows::new(width, keys.into_iter().zip(q.chunks_exact(width)));
         Model {
             classes,
-            index,
-            keys,
-            weights,
+            rows,
+            scale,
             bias,
             fingerprint,
         }
