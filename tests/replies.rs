@@ -335,6 +335,27 @@ fn a_child_with_him_in_the_room_now_gets_999_first() {
 }
 
 #[test]
+fn blackmail_with_a_countdown_gets_999_first_and_still_says_don_t_pay() {
+    for text in [
+        "he gave me 20 mins to send more or he posts my pics everywhere",
+        "my son has until 9pm to pay them or they send his video to all his friends",
+    ] {
+        let reply = ask(text);
+        assert_eq!(reply.intent, "emergency", "{text}");
+        assert!(
+            reply.reply.starts_with(&support::danger_line()),
+            "{}",
+            reply.reply
+        );
+        assert!(reply.reply.contains("blackmail"), "{}", reply.reply);
+        assert!(reply.reply.contains("not to pay") || reply.reply.contains("Don't pay"));
+    }
+    // Without a deadline it is the blackmail advice, with 999 inside it rather than first.
+    let calm = ask("someone is threatening to post my nudes unless i pay");
+    assert_eq!(calm.intent, "sent_image");
+}
+
+#[test]
 fn meic_stands_beside_childline_for_young_people() {
     for id in [
         "sent_image",

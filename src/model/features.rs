@@ -12,6 +12,10 @@
 //!   word: a bag of words cannot otherwise tell "in danger" from "not in danger" (measured:
 //!   "i'm not in danger" went from a 0.74 danger probability to 0.16, cross-validated
 //!   accuracy unchanged);
+//! - the shape of every word with a digit in it, each run of digits made one `0` ("15",
+//!   "9pm", "£200" give `0`, `0pm`, `0`), standing for that word in the word pairs: "in 15
+//!   minutes" and "by 9pm" then teach the model one thing, a deadline, rather than one thing
+//!   per number (sextortion with a countdown was answered without 999 first: EVALUATION.md);
 //! - how long the message is, in five bands (a two-word cry for help reads differently from
 //!   the same words in a long story).
 //!
@@ -20,7 +24,7 @@
 /// Changes whenever the features below change, so that `check` refuses a model trained on
 /// the old ones (it is part of the training data's fingerprint).
 pub(crate) const VERSION: &str =
-    "features 2: words, pairs (negated after a negation), pieces 3-5, length";
+    "features 3: words, pairs (negated after a negation; digit shapes), pieces 3-5, length";
 
 /// Shortest and longest piece of a word, in bytes, counting the edge marks.
 const PIECES: std::ops::RangeInclusive<usize> = 3..=5;
@@ -34,6 +38,7 @@ const PAIR: u8 = b'p';
 const PIECE: u8 = b'c';
 const LENGTH: u8 = b'l';
 const NEGATED: u8 = b'n';
+const SHAPE: u8 = b's';
 
 /// The hash standing for the start and for the end of a message in word pairs.
 const START: u64 = 0x5354_4152_5421_2121;
@@ -96,6 +101,10 @@ pub(crate) fn for_each(heard: &str, negations: &impl Negations, mut f: impl FnMu
         words += 1;
         let mut id = fnv(WORD, word.bytes());
         f(id);
+        if word.bytes().any(|b| b.is_ascii_digit()) {
+            id = fnv(SHAPE, shape(word.as_bytes()));
+            f(id);
+        }
         if negations.is_negation(word) {
             negated = negations.window();
         } else if negated > 0 {
@@ -119,6 +128,14 @@ pub(crate) fn for_each(heard: &str, negations: &impl Negations, mut f: impl FnMu
         _ => 5,
     };
     f(fnv(LENGTH, [band]));
+}
+
+/// `word` with each run of digits made one `0`.
+fn shape(word: &[u8]) -> impl Iterator<Item = u8> + '_ {
+    word.iter()
+        .enumerate()
+        .filter(|&(i, &b)| !(b.is_ascii_digit() && i > 0 && word[i - 1].is_ascii_digit()))
+        .map(|(_, &b)| if b.is_ascii_digit() { b'0' } else { b })
 }
 
 /// The pieces of `<word>`. A word longer than 30 bytes gives only its edge pieces: nobody
@@ -204,6 +221,17 @@ mod tests {
     fn a_huge_word_costs_few_features() {
         let word = "a".repeat(100_000);
         assert!(features(&word).len() < 20);
+    }
+
+    #[test]
+    fn numbers_share_a_shape_in_word_pairs() {
+        let in_15 = features("in 15 minutes");
+        let in_20 = features("in 20 minutes");
+        let shared = in_15.iter().filter(|f| in_20.contains(f)).count();
+        // "in", "minutes", their pieces, the shape, both pairs with it, the end and the length.
+        assert!(shared > features("in minutes").len(), "{shared}");
+        assert_eq!(shape(b"10pm").collect::<Vec<_>>(), b"0pm");
+        assert_eq!(shape(b"a1b22").collect::<Vec<_>>(), b"a0b0");
     }
 
     #[test]
