@@ -227,17 +227,25 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
             json,
             predictions,
         } => {
-            if let Some(path) = &predictions {
-                refuse_overwriting_a_set(path, &files)?;
-                std::fs::write(path, "")
-                    .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
-            }
+            // Opened before any scoring, so a bad path fails before the work, not after it.
+            let mut out = match &predictions {
+                Some(path) => {
+                    refuse_overwriting_a_set(path, &files)?;
+                    let file = std::fs::File::create(path)
+                        .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
+                    Some((path, std::io::BufWriter::new(file)))
+                }
+                None => None,
+            };
             let brain = load_brain(&cli.responses)?;
             let mut below = false;
-            let mut explained = String::new();
             for file in &files {
-                let (report, lines) = eval_file(&brain, file, predictions.is_some())?;
-                explained.push_str(&lines);
+                let (report, lines) = eval_file(&brain, file, out.is_some())?;
+                if let Some((path, out)) = &mut out {
+                    use std::io::Write as _;
+                    out.write_all(lines.as_bytes())
+                        .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
+                }
                 if json {
                     println!(
                         "{}",
@@ -259,8 +267,9 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
                     below = true;
                 }
             }
-            if let Some(path) = &predictions {
-                std::fs::write(path, explained)
+            if let Some((path, mut out)) = out {
+                use std::io::Write as _;
+                out.flush()
                     .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
             }
             Ok(i32::from(below))
@@ -296,17 +305,15 @@ fn eval_file(
     let cases =
         crate::eval::parse(&text).map_err(|e| Failure(format!("{}: {e}", file.display())))?;
     let mut lines = String::new();
-    if explain {
-        for case in &cases {
-            let u = brain.understand(&case.text);
-            let reply = brain.reply(&u).into_owned();
-            let mut json = crate::learn::prediction(brain, &u, &reply, &case.acceptable, case.line);
+    let report = crate::eval::run_each(brain, &cases, |case, u, reply| {
+        if explain {
+            let mut json = crate::learn::prediction(brain, u, reply, &case.acceptable, case.line);
             json["file"] = serde_json::Value::from(file.display().to_string());
             lines.push_str(&json.to_string());
             lines.push('\n');
         }
-    }
-    Ok((crate::eval::run(brain, &cases), lines))
+    });
+    Ok((report, lines))
 }
 
 /// `safeguard-bot telegram`: check the token before anything else (the commonest mistake), then

@@ -12,8 +12,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::brain::{Brain, Input};
+use crate::brain::{Brain, Understanding};
 use crate::reply::Kind;
+use crate::Reply;
 
 /// One labelled message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,10 +144,22 @@ fn squash(s: &str) -> String {
 
 /// Run every case through the brain, as a Telegram message would go.
 pub fn run(brain: &Brain, cases: &[Case]) -> Report {
+    run_each(brain, cases, |_, _, _| {})
+}
+
+/// [`run`], also handing each case, what the brain understood of it and its reply to `seen`:
+/// `eval --predictions` writes its lines from these, so no message is understood twice.
+pub fn run_each(
+    brain: &Brain,
+    cases: &[Case],
+    mut seen: impl FnMut(&Case, &Understanding, &Reply),
+) -> Report {
     let outcomes: Vec<Outcome> = cases
         .iter()
         .map(|case| {
-            let reply = brain.respond(Input::Text(&case.text)).into_owned();
+            let understanding = brain.understand(&case.text);
+            let reply = brain.reply(&understanding).into_owned();
+            seen(case, &understanding, &reply);
             let haystack = squash(&reply.reply);
             Outcome {
                 line: case.line,
