@@ -353,6 +353,13 @@ fn blackmail_with_a_countdown_gets_999_first_and_still_says_don_t_pay() {
     // Without a deadline it is the blackmail advice, with 999 inside it rather than first.
     let calm = ask("someone is threatening to post my nudes unless i pay");
     assert_eq!(calm.intent, "sent_image");
+    // A deadline that is not a threat about pictures is no emergency.
+    let trip = ask("how do i pay for the school trip by tomorrow");
+    assert_ne!(trip.intent, "emergency");
+    // Blackmail beside other danger now: the general answer, not only "don't pay".
+    let hitting = ask("my dad is hitting my mum right now and threatening to share her pictures");
+    assert_eq!(hitting.intent, "emergency");
+    assert!(!hitting.reply.contains("blackmail"), "{}", hitting.reply);
 }
 
 #[test]

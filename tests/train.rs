@@ -127,7 +127,15 @@ fn a_damaged_model_is_one_clear_problem_naming_the_file() {
     let mut not_a_number = good.clone();
     let last_scale = last_scale_at(&good);
     not_a_number[last_scale..last_scale + 4].copy_from_slice(&f32::NAN.to_le_bytes());
-    for bytes in [good[..good.len() / 2].to_vec(), huge_count, not_a_number] {
+    let mut one_weight = good.clone();
+    let weight = good.len() - 100;
+    one_weight[weight] = one_weight[weight].wrapping_add(1);
+    for bytes in [
+        good[..good.len() / 2].to_vec(),
+        huge_count,
+        not_a_number,
+        one_weight,
+    ] {
         std::fs::write(dir.path().join("model.bin"), bytes).expect("write");
         let (code, _, stderr) = run(dir.path(), &["check"]);
         assert_eq!(code, 1, "{stderr}");

@@ -14,8 +14,9 @@
 //!   accuracy unchanged);
 //! - the shape of every word with a digit in it, each run of digits made one `0` ("15",
 //!   "9pm", "£200" give `0`, `0pm`, `0`), standing for that word in the word pairs: "in 15
-//!   minutes" and "by 9pm" then teach the model one thing, a deadline, rather than one thing
-//!   per number (sextortion with a countdown was answered without 999 first: EVALUATION.md);
+//!   minutes" and "in 20 minutes" (or "by 9pm" and "by 10pm") then teach the model one thing
+//!   rather than one thing per number (sextortion with a countdown was answered without 999
+//!   first: EVALUATION.md); after a negation the negated word stands in the pairs instead;
 //! - how long the message is, in five bands (a two-word cry for help reads differently from
 //!   the same words in a long story).
 //!

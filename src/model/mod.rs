@@ -93,7 +93,9 @@ impl Model {
     }
 
     /// The model as bytes: what `safeguard-bot train` writes to `responses/model.bin`.
-    /// Little-endian; weights are stored as f32 so a saved model answers exactly as trained.
+    /// Little-endian, in the 8-bit form the model runs in, so a saved model answers exactly as
+    /// trained; a checksum at the end, because with 8-bit weights every damaged byte would
+    /// still read as a weight.
     pub(crate) fn to_bytes(&self) -> Vec<u8> {
         let rows = self.rows.sorted();
         let width = self.classes.len() + 1;
@@ -115,15 +117,26 @@ impl Model {
         for (_, row) in &rows {
             out.extend(row.iter().map(|&w| w as u8));
         }
+        let sum = checksum(&out);
+        out.extend_from_slice(&sum.to_le_bytes());
         out
     }
 
     /// Read a model written by [`Model::to_bytes`]; the error says in a few words what is wrong.
     pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
-        let mut r = Reader { bytes, at: 0 };
-        if r.take(MAGIC.len())? != MAGIC {
+        if !bytes.starts_with(MAGIC) {
             return Err("not a safeguard-bot model file (or an older format)".into());
         }
+        let body = bytes
+            .len()
+            .checked_sub(8)
+            .ok_or("the file ends too early (cut short?)")?;
+        let (bytes, sum) = bytes.split_at(body);
+        if checksum(bytes).to_le_bytes() != sum {
+            return Err("the file's checksum does not match its contents (damaged?)".into());
+        }
+        let mut r = Reader { bytes, at: 0 };
+        r.take(MAGIC.len())?;
         let fingerprint = r.u64()?;
         let n = r.u32()? as usize;
         // Sizes are checked against the file before anything is reserved for them, so a
@@ -156,8 +169,11 @@ impl Model {
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
         let bias: Vec<f32> = floats.by_ref().take(width).collect();
         let scale: Vec<f32> = floats.collect();
-        // A weight that is not a number would silently turn the danger rule off.
-        if !bias.iter().chain(&scale).all(|w| w.is_finite()) {
+        // A weight that is not a number, or a scale that is not a small positive one, would
+        // silently turn the danger rule off.
+        if !bias.iter().all(|w| w.is_finite())
+            || !scale.iter().all(|s| s.is_finite() && *s > 0.0 && *s < 1e6)
+        {
             return Err("the file holds weights that are not numbers (damaged?)".into());
         }
         let weights: &[i8] = bytemuck::cast_slice(r.take(rows * width)?);
@@ -191,6 +207,13 @@ impl Model {
             fingerprint,
         }
     }
+}
+
+/// FNV-1a over the file: cheap, and any damaged byte changes it.
+fn checksum(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 fn sigmoid(x: f32) -> f32 {

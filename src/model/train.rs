@@ -348,7 +348,11 @@ mod tests {
         let err = Model::from_bytes(&bytes[..bytes.len() - 3]).unwrap_err();
         assert!(err.contains("does not match"), "{err}");
         let err = Model::from_bytes(&bytes[..12]).unwrap_err();
-        assert!(err.contains("ends too early"), "{err}");
+        assert!(err.contains("does not match"), "{err}");
+        let mut damaged = bytes.clone();
+        damaged[40] ^= 1;
+        let err = Model::from_bytes(&damaged).unwrap_err();
+        assert!(err.contains("checksum"), "{err}");
         assert!(Model::from_bytes(b"hello").is_err());
     }
 }
