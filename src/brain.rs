@@ -189,6 +189,9 @@ pub struct Brain {
     confident_score: u32,
     /// The learned model and, for each of its classes, the topic it stands for.
     model: Option<(Model, Vec<usize>)>,
+    /// The sentence embedding the model reads, when it was trained with one
+    /// ([`Brain::with_embedding`]).
+    embedder: Option<std::sync::Arc<dyn crate::embedding::Embedder>>,
 }
 
 /// What the Telegram door says around `/forget`, rendered from `messages.toml`: the brain
@@ -317,12 +320,61 @@ impl Brain {
                     forget,
                     confident_score,
                     model,
+                    embedder: None,
                 };
                 brain.add_menu_buttons();
                 Ok(brain)
             }
             _ => Err(problems),
         }
+    }
+
+    /// Answer with the model trained with a sentence embedding (`model-embedding.bin` in
+    /// `sources`), giving it `embedder`'s embedding of every text message. The error is one
+    /// sentence saying what to do: the folder has no such model, it was trained on other data
+    /// than `model.bin`, or with another embedding model.
+    pub fn with_embedding(
+        self,
+        sources: &Sources,
+        embedder: std::sync::Arc<dyn crate::embedding::Embedder>,
+    ) -> Result<Self, String> {
+        let retrain = "run `safeguard-bot train --embedding DIR` with this embedding model";
+        let Some((name, bytes)) = &sources.embedding_model else {
+            return Err(format!(
+                "the responses folder has no {}; {retrain}",
+                crate::embedding::MODEL_FILE
+            ));
+        };
+        let model = Model::from_bytes(bytes).map_err(|why| format!("{name}: {why}; {retrain}"))?;
+        let dense = model
+            .dense()
+            .ok_or_else(|| format!("{name} was trained without an embedding; {retrain}"))?;
+        if dense.embedder != embedder.identity() || dense.dim != embedder.dim() {
+            return Err(format!(
+                "{name} was trained with another embedding model than the one given; {retrain}"
+            ));
+        }
+        let plain = self.model.as_ref().map(|(m, _)| m.fingerprint());
+        if plain != Some(model.fingerprint()) {
+            return Err(format!(
+                "{name} was trained on other data than model.bin; {retrain}"
+            ));
+        }
+        self.use_model(model, Some(embedder))
+            .map_err(|p| p.to_string())
+    }
+
+    /// Answer with `model` (and the embedder it reads, for a model trained with one): how
+    /// cross-validation puts each fold's model in a brain.
+    pub(crate) fn use_model(
+        mut self,
+        model: Model,
+        embedder: Option<std::sync::Arc<dyn crate::embedding::Embedder>>,
+    ) -> Result<Self, Problem> {
+        let classes = map_classes(&model, &self.content)?;
+        self.model = Some((model, classes));
+        self.embedder = embedder;
+        Ok(self)
     }
 
     /// Intents with no buttons of their own (the welcome, the fallback) offer the menu.
@@ -358,10 +410,7 @@ impl Brain {
     /// doors keep or send.
     pub fn respond(&self, input: Input<'_>) -> ReplyParts<'_> {
         match input {
-            Input::Text(text) => {
-                let understanding = self.understand(text);
-                self.reply(&understanding)
-            }
+            Input::Text(text) => self.respond_text(text).1,
             Input::Command(name) => {
                 let name = name.to_ascii_lowercase();
                 match self.topics.iter().position(|t| t.commands.contains(&name)) {
@@ -391,6 +440,14 @@ impl Brain {
         Scoring::verify(&self.content, &self.matcher)
     }
 
+    /// What the brain understood of a text message, with the reply a user would get: `eval`
+    /// and cross-validation score both, and must see exactly what a Telegram message gets.
+    pub fn respond_text(&self, text: &str) -> (Understanding, ReplyParts<'_>) {
+        let understanding = self.understand(text);
+        let reply = self.reply(&understanding);
+        (understanding, reply)
+    }
+
     /// Work out what a text message is about, without building the reply.
     pub fn understand(&self, text: &str) -> Understanding {
         let folded = fold(text);
@@ -402,7 +459,7 @@ impl Brain {
             Cow::Borrowed(_) => folded,
         };
         let patterns = self.pattern_opinion(&scan);
-        let (model, danger) = self.model_opinion(&heard);
+        let (model, danger) = self.model_opinion(text, &heard);
         let danger_negated = self.danger_negated(&scan);
         let (decision, decided_by) = self.decide(&patterns, danger_negated, &model, danger);
         Understanding {
@@ -476,18 +533,32 @@ impl Brain {
 
     /// The model's probability for each topic, in table order (empty without a model), and
     /// its probability that danger is happening now.
-    fn model_opinion(&self, heard: &str) -> (Vec<f32>, f32) {
+    fn model_opinion(&self, text: &str, heard: &str) -> (Vec<f32>, f32) {
         let Some((model, classes)) = &self.model else {
             return (Vec::new(), 0.0);
         };
         let mut probabilities = Vec::with_capacity(classes.len() + 1);
-        model.probabilities(heard, &self.lexicon, &mut probabilities);
+        let embedding = self.embedding(text);
+        model.probabilities_with(heard, &embedding, &self.lexicon, &mut probabilities);
         let danger = model.danger(&probabilities);
         let mut by_topic = vec![0.0; self.topics.len()];
         for (&topic, &p) in classes.iter().zip(&probabilities) {
             by_topic[topic] = p;
         }
         (by_topic, danger)
+    }
+
+    /// The sentence embedding of the message as written, when the model reads one. Should the
+    /// embedding model fail, the n-gram half still answers (with the embedding as zeros) and
+    /// the failure is logged without the message.
+    fn embedding(&self, text: &str) -> Vec<f32> {
+        let Some(embedder) = &self.embedder else {
+            return Vec::new();
+        };
+        embedder.embed(text).unwrap_or_else(|e| {
+            log::error!("{e}");
+            Vec::new()
+        })
     }
 
     /// Combine the two opinions ([`Policy`]): danger by its own recall-first rule, then the

@@ -126,7 +126,23 @@ pub(crate) fn check_learning(
         );
         problems.push(Problem::new(&at, None, "the model was trained on other data than this folder's examples, corpus.tsv and word rules; run `safeguard-bot train`"));
     }
+    problems.extend(check_embedding_model(sources, expected));
     problems
+}
+
+/// `model-embedding.bin` is optional, but one that is there must be readable, trained with an
+/// embedding, and trained on this folder's data: an operator who adds corpus lines and runs
+/// plain `train` would otherwise leave the `--embedding` bot answering from the old data.
+fn check_embedding_model(sources: &Sources, expected: u64) -> Option<Problem> {
+    let (name, bytes) = sources.embedding_model.as_ref()?;
+    let retrain = "run `safeguard-bot train --embedding DIR`, or delete the file if the bot runs without an embedding";
+    let why = match Model::from_bytes(bytes) {
+        Err(why) => format!("cannot read the model: {why}; {retrain}"),
+        Ok(m) if m.dense().is_none() => format!("this model was trained without an embedding; {retrain}"),
+        Ok(m) if m.fingerprint() != expected => format!("the model was trained on other data than this folder's examples, corpus.tsv and word rules; {retrain}"),
+        Ok(_) => return None,
+    };
+    Some(Problem::new(&Loc::file(name), None, why))
 }
 
 /// The path of `file` in the folder the corpus was read from, as shown to the operator.

@@ -11,7 +11,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::brain::{Brain, Input};
 use crate::content::Sources;
+use crate::embedding::Embedder;
 use crate::reply::{Button, Reply};
+use std::sync::Arc;
 
 /// safeguard-bot: answers people worried about a child with vetted safeguarding guidance.
 #[derive(Debug, Parser)]
@@ -20,6 +22,11 @@ pub struct Cli {
     /// Use this responses folder instead of the one compiled into the binary.
     #[arg(long, global = true, value_name = "DIR")]
     pub responses: Option<PathBuf>,
+    /// Also read each message with this sentence-embedding model (a folder with config.json,
+    /// tokenizer.json and model.safetensors, e.g. all-MiniLM-L6-v2), through the model trained
+    /// with it (model-embedding.bin). Needs a build with `--features embedding`.
+    #[arg(long, global = true, value_name = "DIR", env = "SAFEGUARD_EMBEDDING")]
+    pub embedding: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -187,12 +194,13 @@ fn init_logging() {
 
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> Result<i32, Failure> {
+    let paths = cli.paths();
     match cli.command {
         Command::Check => Ok(check(&cli.responses)),
-        Command::Train { folds, predictions } => train(&cli.responses, folds, predictions),
-        Command::Telegram(args) => telegram(&cli.responses, args),
+        Command::Train { folds, predictions } => train(&paths, folds, predictions),
+        Command::Telegram(args) => telegram(&paths, args),
         Command::Chat => {
-            let brain = load_brain(&cli.responses)?;
+            let brain = load_brain(&paths)?;
             crate::console::run(&brain, io::stdin().lock(), io::stdout().lock())?;
             Ok(0)
         }
@@ -201,7 +209,7 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
             explain,
             text,
         } => {
-            let brain = load_brain(&cli.responses)?;
+            let brain = load_brain(&paths)?;
             let text = text.join(" ");
             if explain {
                 eprintln!("{}\n", brain.explain(&text));
@@ -216,7 +224,7 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
             Ok(0)
         }
         Command::Classify { jobs } => {
-            let brain = load_brain(&cli.responses)?;
+            let brain = load_brain(&paths)?;
             let (input, output) = (io::stdin().lock(), io::stdout().lock());
             crate::classify::run_with(&brain, input, output, jobs)?;
             Ok(0)
@@ -226,55 +234,67 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
             min_accuracy,
             json,
             predictions,
-        } => {
-            // Opened before any scoring, so a bad path fails before the work, not after it.
-            let mut out = match &predictions {
-                Some(path) => {
-                    refuse_overwriting_a_set(path, &files)?;
-                    let file = std::fs::File::create(path)
-                        .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
-                    Some((path, std::io::BufWriter::new(file)))
-                }
-                None => None,
-            };
-            let brain = load_brain(&cli.responses)?;
-            let mut below = false;
-            for file in &files {
-                let (report, lines) = eval_file(&brain, file, out.is_some())?;
-                if let Some((path, out)) = &mut out {
-                    use std::io::Write as _;
-                    out.write_all(lines.as_bytes())
-                        .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
-                }
-                if json {
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&report).unwrap_or_default()
-                    );
-                } else {
-                    if files.len() > 1 {
-                        println!("== {}", file.display());
-                    }
-                    print!("{}", report.to_text());
-                }
-                if let Some(min) = min_accuracy.filter(|&min| report.accuracy < min) {
-                    eprintln!(
-                        "safeguard-bot: {}: accuracy {:.1}% is below the minimum {:.1}%",
-                        file.display(),
-                        report.accuracy * 100.0,
-                        min * 100.0
-                    );
-                    below = true;
-                }
+        } => eval(&paths, &files, min_accuracy, json, predictions),
+    }
+}
+
+/// `safeguard-bot eval`: every set is read and parsed, and the predictions file opened, before
+/// any scoring, so a bad line or path fails at once and never leaves a half-written file.
+fn eval(
+    responses: &Paths,
+    files: &[PathBuf],
+    min_accuracy: Option<f64>,
+    json: bool,
+    predictions: Option<PathBuf>,
+) -> Result<i32, Failure> {
+    use std::io::Write as _;
+    let sets = files
+        .iter()
+        .map(|file| read_set(file).map(|cases| (file, cases)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = match &predictions {
+        Some(path) => {
+            refuse_overwriting_a_set(path, files)?;
+            let file = std::fs::File::create(path)
+                .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
+            Some((path, std::io::BufWriter::new(file)))
+        }
+        None => None,
+    };
+    let brain = load_brain(responses)?;
+    let mut below = false;
+    for (file, cases) in &sets {
+        let (report, lines) = score_set(&brain, file, cases, out.is_some());
+        if let Some((path, out)) = &mut out {
+            out.write_all(lines.as_bytes())
+                .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
+        }
+        if json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            );
+        } else {
+            if files.len() > 1 {
+                println!("== {}", file.display());
             }
-            if let Some((path, mut out)) = out {
-                use std::io::Write as _;
-                out.flush()
-                    .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
-            }
-            Ok(i32::from(below))
+            print!("{}", report.to_text());
+        }
+        if let Some(min) = min_accuracy.filter(|&min| report.accuracy < min) {
+            eprintln!(
+                "safeguard-bot: {}: accuracy {:.1}% is below the minimum {:.1}%",
+                file.display(),
+                report.accuracy * 100.0,
+                min * 100.0
+            );
+            below = true;
         }
     }
+    if let Some((path, mut out)) = out {
+        out.flush()
+            .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(i32::from(below))
 }
 
 /// `eval --predictions` must not write over one of the sets it scores: a labelled set is
@@ -293,19 +313,23 @@ fn refuse_overwriting_a_set(path: &std::path::Path, files: &[PathBuf]) -> Result
     Ok(())
 }
 
-/// Score one evaluation file; with `explain`, also each case's prediction line, in file
-/// order and naming the file, as `train --predictions` writes them.
-fn eval_file(
-    brain: &Brain,
-    file: &std::path::Path,
-    explain: bool,
-) -> Result<(crate::eval::Report, String), Failure> {
+/// One evaluation file's cases; the error names the file (and the line, from the parser).
+fn read_set(file: &std::path::Path) -> Result<Vec<crate::eval::Case>, Failure> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| Failure(format!("cannot read {}: {e}", file.display())))?;
-    let cases =
-        crate::eval::parse(&text).map_err(|e| Failure(format!("{}: {e}", file.display())))?;
+    crate::eval::parse(&text).map_err(|e| Failure(format!("{}: {e}", file.display())))
+}
+
+/// Score one evaluation file's cases; with `explain`, also each case's prediction line, in
+/// file order and naming the file, as `train --predictions` writes them.
+fn score_set(
+    brain: &Brain,
+    file: &std::path::Path,
+    cases: &[crate::eval::Case],
+    explain: bool,
+) -> (crate::eval::Report, String) {
     let mut lines = String::new();
-    let report = crate::eval::run_each(brain, &cases, |case, u, reply| {
+    let report = crate::eval::run_each(brain, cases, |case, u, reply| {
         if explain {
             let mut json = crate::learn::prediction(brain, u, reply, &case.acceptable, case.line);
             json["file"] = serde_json::Value::from(file.display().to_string());
@@ -313,12 +337,12 @@ fn eval_file(
             lines.push('\n');
         }
     });
-    Ok((report, lines))
+    (report, lines)
 }
 
 /// `safeguard-bot telegram`: check the token before anything else (the commonest mistake), then
 /// load the content (once SIGHUP is handled) and serve until SIGINT or SIGTERM.
-fn telegram(responses: &Option<PathBuf>, args: TelegramArgs) -> Result<i32, Failure> {
+fn telegram(paths: &Paths, args: TelegramArgs) -> Result<i32, Failure> {
     use crate::telegram::{bot, webhook, Credentials, Mode, Settings};
     let failure = |e: crate::telegram::Error| Failure(e.0);
     let credentials = Credentials::from_env().map_err(failure)?;
@@ -340,20 +364,23 @@ fn telegram(responses: &Option<PathBuf>, args: TelegramArgs) -> Result<i32, Fail
         mode,
         limits,
         metrics_listen: args.metrics_listen,
-        responses: responses.clone(),
+        responses: paths.responses.clone(),
     };
-    let load = || load_serving_brain(responses).map_err(|Failure(e)| crate::telegram::Error(e));
+    let load = || load_serving_brain(paths).map_err(|Failure(e)| crate::telegram::Error(e));
     crate::telegram::run(credentials, load, settings).map_err(failure)?;
     Ok(0)
 }
 
 /// `safeguard-bot train`: write `model.bin`, or cross-validate with `--folds`.
 fn train(
-    dir: &Option<PathBuf>,
+    paths: &Paths,
     folds: Option<usize>,
     predictions: Option<PathBuf>,
 ) -> Result<i32, Failure> {
-    let dir = dir.clone().unwrap_or_else(|| PathBuf::from("responses"));
+    let dir = paths
+        .responses
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("responses"));
     if !dir.is_dir() {
         return Err(Failure(format!(
             "{} is not a folder; run train from the repository or pass --responses DIR",
@@ -370,8 +397,14 @@ fn train(
         ))
     };
     let sources = Sources::read_dir(&dir).map_err(|p| refused(vec![p]))?;
-    let data = crate::learn::Data::read(sources).map_err(refused)?;
+    let mut data = crate::learn::Data::read(sources).map_err(refused)?;
     let started = std::time::Instant::now();
+    if let Some(embedding) = &paths.embedding {
+        let embedder = load_embedder(embedding)?;
+        data = data
+            .with_embedder(embedder)
+            .map_err(|e| Failure(format!("--embedding: {e}")))?;
+    }
     if let Some(k) = folds {
         let (report, lines) = data.cross_validate(k).map_err(refused)?;
         if let Some(path) = predictions {
@@ -387,24 +420,67 @@ fn train(
     }
     let model = data.train();
     let bytes = model.to_bytes();
-    let path = dir.join(crate::content::MODEL);
-    std::fs::write(&path, &bytes)
-        .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
+    // With an embedding, the plain model is written as well: the bot without one (and
+    // `check`) still needs it, and it must match the same data.
+    let file = match model.dense() {
+        Some(_) => {
+            write_model(&dir, crate::content::MODEL, &data.train_plain().to_bytes())?;
+            crate::embedding::MODEL_FILE
+        }
+        None => crate::content::MODEL,
+    };
+    write_model(&dir, file, &bytes)?;
     emit(&format!(
         "wrote {}: {} messages, {} features, {} KiB, {:.1} s",
-        path.display(),
+        dir.join(file).display(),
         data.len(),
         model.features(),
         bytes.len() / 1024,
         started.elapsed().as_secs_f64()
     ))?;
+    if model.dense().is_none() {
+        drop_stale_embedding_model(&dir, model.fingerprint())?;
+    }
     Ok(0)
+}
+
+/// After a plain `train`, a `model-embedding.bin` trained on the old data would answer
+/// `--embedding` users with what the corpus used to say, and `check` would refuse the folder.
+/// It is derived data (`train --embedding DIR` makes it again, bit for bit), so it is removed
+/// and the operator told how to make it again.
+fn drop_stale_embedding_model(dir: &std::path::Path, fingerprint: u64) -> Result<(), Failure> {
+    let path = dir.join(crate::embedding::MODEL_FILE);
+    let Ok(bytes) = std::fs::read(&path) else {
+        return Ok(());
+    };
+    let current = crate::model::Model::from_bytes(&bytes)
+        .is_ok_and(|m| m.dense().is_some() && m.fingerprint() == fingerprint);
+    if current || bytes.is_empty() {
+        return Ok(());
+    }
+    std::fs::remove_file(&path).map_err(|e| {
+        Failure(format!(
+            "cannot remove the out-of-date {}: {e}",
+            path.display()
+        ))
+    })?;
+    emit(&format!(
+        "removed {}: it was trained on the old data; `safeguard-bot train --embedding DIR` (a build with --features embedding) makes it again",
+        path.display()
+    ))
+}
+
+/// Write one model file into the responses folder.
+fn write_model(dir: &std::path::Path, name: &str, bytes: &[u8]) -> Result<(), Failure> {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes)
+        .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))
 }
 
 /// [`load_brain`] for a bot that will serve for months: also every pattern's own regex, which
 /// a scan compiles only when a message needs it, must build (as `check` and a reload require),
 /// so that a broken pattern stops the start rather than silently never matching.
-fn load_serving_brain(dir: &Option<PathBuf>) -> Result<Brain, Failure> {
+fn load_serving_brain(dir: &Paths) -> Result<Brain, Failure> {
     let brain = load_brain(dir)?;
     match brain.pattern_problems().first() {
         None => Ok(brain),
@@ -414,9 +490,34 @@ fn load_serving_brain(dir: &Option<PathBuf>) -> Result<Brain, Failure> {
     }
 }
 
-/// Compile the content the command line names, or say in one line what is wrong with it.
-pub(crate) fn load_brain(dir: &Option<PathBuf>) -> Result<Brain, Failure> {
-    Brain::load(dir.as_deref()).map_err(|problems| {
+/// Where the command line says the brain comes from.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Paths {
+    /// `--responses`: a folder, or the content compiled in.
+    pub responses: Option<PathBuf>,
+    /// `--embedding`: the sentence-embedding model's folder, if any.
+    pub embedding: Option<PathBuf>,
+}
+
+impl Cli {
+    fn paths(&self) -> Paths {
+        Paths {
+            responses: self.responses.clone(),
+            embedding: self.embedding.clone(),
+        }
+    }
+}
+
+/// The embedding model `--embedding` names, or one line on what is wrong with it.
+fn load_embedder(dir: &std::path::Path) -> Result<Arc<dyn Embedder>, Failure> {
+    crate::embedding::load(dir).map_err(|e| Failure(format!("--embedding: {e}")))
+}
+
+/// Compile the content the command line names, or say in one line what is wrong with it;
+/// with `--embedding`, the brain reads each message through the embedding model too.
+pub(crate) fn load_brain(paths: &Paths) -> Result<Brain, Failure> {
+    let dir = &paths.responses;
+    let brain = Brain::load(dir.as_deref()).map_err(|problems| {
         let folder = dir
             .as_ref()
             .map_or_else(|| "the built-in responses".to_owned(), |d| d.display().to_string());
@@ -425,7 +526,18 @@ pub(crate) fn load_brain(dir: &Option<PathBuf>) -> Result<Brain, Failure> {
             "{folder} cannot be used ({} problem(s); the first: {first}); run `safeguard-bot check` to see them all",
             problems.len()
         ))
-    })
+    })?;
+    let Some(embedding) = &paths.embedding else {
+        return Ok(brain);
+    };
+    let embedder = load_embedder(embedding)?;
+    let sources = match dir {
+        Some(d) => Sources::read_dir(d).map_err(|p| Failure(p.to_string()))?,
+        None => Sources::embedded(),
+    };
+    brain
+        .with_embedding(&sources, embedder)
+        .map_err(|e| Failure(format!("--embedding: {e}")))
 }
 
 fn check(dir: &Option<PathBuf>) -> i32 {

@@ -66,6 +66,7 @@ pub(crate) const MODEL: &str = "model.bin";
 
 const EMBEDDED_CORPUS: &str = include_str!("../responses/corpus.tsv");
 const EMBEDDED_MODEL: &[u8] = include_bytes!("../responses/model.bin");
+const EMBEDDED_EMBEDDING_MODEL: &[u8] = include_bytes!("../responses/model-embedding.bin");
 
 /// A file's contents with the name it is shown by.
 type Named<T> = (Arc<str>, T);
@@ -80,6 +81,10 @@ pub struct Sources {
     pub corpus: Option<(Arc<str>, Cow<'static, str>)>,
     /// `model.bin`, when the folder has one.
     pub model: Option<(Arc<str>, Cow<'static, [u8]>)>,
+    /// `model-embedding.bin` ([`crate::embedding::MODEL_FILE`]), the model trained with a
+    /// sentence embedding, when the folder has one that is not empty. Used only with
+    /// `--embedding`.
+    pub embedding_model: Option<(Arc<str>, Cow<'static, [u8]>)>,
 }
 
 impl Sources {
@@ -99,6 +104,12 @@ impl Sources {
                 Arc::from(format!("responses/{MODEL}")),
                 Cow::Borrowed(EMBEDDED_MODEL),
             )),
+            embedding_model: (!EMBEDDED_EMBEDDING_MODEL.is_empty()).then(|| {
+                (
+                    Arc::from(format!("responses/{}", crate::embedding::MODEL_FILE)),
+                    Cow::Borrowed(EMBEDDED_EMBEDDING_MODEL),
+                )
+            }),
         }
     }
 
@@ -116,6 +127,7 @@ impl Sources {
             files,
             corpus: built_in.corpus,
             model: built_in.model,
+            embedding_model: built_in.embedding_model,
         }
     }
 
@@ -178,10 +190,14 @@ impl Sources {
             None => None,
         };
         let model = optional(MODEL)?.map(|(shown, bytes)| (shown, Cow::Owned(bytes)));
+        let embedding_model = optional(crate::embedding::MODEL_FILE)?
+            .filter(|(_, bytes)| !bytes.is_empty())
+            .map(|(shown, bytes)| (shown, Cow::Owned(bytes)));
         Ok(Sources {
             files,
             corpus,
             model,
+            embedding_model,
         })
     }
 
@@ -196,12 +212,9 @@ impl Sources {
     /// A short, stable fingerprint of the content (FNV-1a over every file), shown in logs and
     /// metrics so an operator can tell which version of the content is answering.
     pub fn version(&self) -> String {
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut hash = crate::fnv::Fnv1a::new();
         for (_, text) in &self.files {
-            for b in text.bytes().chain(std::iter::once(0)) {
-                hash ^= u64::from(b);
-                hash = hash.wrapping_mul(0x0100_0000_01b3);
-            }
+            hash.field(text);
         }
         // The model answers too, so a new model is a new version; the corpus does not. The
         // whole file, eight bytes at a time (2 MB in well under a millisecond), so a damaged
@@ -209,9 +222,9 @@ impl Sources {
         for chunk in self.model.iter().flat_map(|(_, m)| m.chunks(8)) {
             let mut word = [0u8; 8];
             word[..chunk.len()].copy_from_slice(chunk);
-            hash ^= u64::from_le_bytes(word);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
+            hash.mix(u64::from_le_bytes(word));
         }
+        let hash = hash.finish();
         format!("{hash:016x}")
     }
 

@@ -181,13 +181,8 @@ pub fn fingerprint(
     training: &[Labelled],
     settings: &Settings,
 ) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut add = |s: &str| {
-        for b in s.bytes().chain(std::iter::once(0)) {
-            hash ^= u64::from(b);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-    };
+    let mut hash = crate::fnv::Fnv1a::new();
+    let mut add = |s: &str| hash.field(s);
     add(&settings.describe());
     add(crate::model::features::VERSION);
     for intent in &content.intents {
@@ -202,20 +197,21 @@ pub fn fingerprint(
     }
     add(sources.text("lexicon.toml"));
     add(sources.text("words.txt"));
-    hash
+    hash.finish()
 }
 
 /// Turn labelled messages into training samples over `classes`, each message heard as the
 /// brain hears it (`hear`); a message is danger when any of its labels is one of `danger`.
 /// Labels that are no class are dropped (`check` reports them); a message with no labels at
 /// all (a counter-example) teaches only which classes it must not reach and that it is not
-/// danger.
+/// danger. `embed` gives a message's sentence embedding, or nothing for a model without one.
 pub(crate) fn samples(
     training: &[Labelled],
     classes: &[String],
     danger: &[String],
     table_weight: f32,
     hear: impl Fn(&str) -> String,
+    embed: impl Fn(&str) -> Vec<f32>,
 ) -> Vec<Sample> {
     training
         .iter()
@@ -234,6 +230,7 @@ pub(crate) fn samples(
                 not: index(&m.not),
                 danger: m.labels.iter().any(|l| danger.contains(l)),
                 weight: if m.from_table { table_weight } else { 1.0 },
+                embedding: embed(&m.text),
             })
         })
         .collect()

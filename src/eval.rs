@@ -157,8 +157,8 @@ pub fn run_each(
     let outcomes: Vec<Outcome> = cases
         .iter()
         .map(|case| {
-            let understanding = brain.understand(&case.text);
-            let reply = brain.reply(&understanding).into_owned();
+            let (understanding, reply) = brain.respond_text(&case.text);
+            let reply = reply.into_owned();
             seen(case, &understanding, &reply);
             let haystack = squash(&reply.reply);
             Outcome {

@@ -10,14 +10,17 @@
 //! never saw it (the intents' examples always train, since the patterns were written from
 //! them). It measures the corpus, which is training data: a blind set is the real test.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use crate::brain::Brain;
 use crate::content::{Content, Sources};
 use crate::corpus::{self, Labelled};
+use crate::embedding::Embedder;
 use crate::eval::{alarms, Danger};
 use crate::lexicon::Lexicon;
-use crate::model::train::{train, Settings};
+use crate::model::train::{train_with, Settings};
 use crate::model::Model;
 use crate::normalize::fold;
 use crate::problem::Problem;
@@ -27,7 +30,13 @@ pub(crate) struct Data {
     sources: Sources,
     content: Content,
     corpus: Vec<Labelled>,
+    /// With `--embedding`: the embedder, and every training message's embedding, computed
+    /// once (about 15 ms each) and shared by every fold.
+    embeddings: Option<Embeddings>,
 }
+
+/// An embedder and every training message's embedding by text.
+type Embeddings = (Arc<dyn Embedder>, HashMap<String, Vec<f32>>);
 
 impl Data {
     /// Parse a folder's content and corpus; every problem with either is returned.
@@ -38,7 +47,22 @@ impl Data {
             sources,
             content,
             corpus,
+            embeddings: None,
         })
+    }
+
+    /// Train and cross-validate with `embedder`'s sentence embeddings beside the hashed
+    /// features. Embeds every labelled message now; the error is the embedder's.
+    pub fn with_embedder(mut self, embedder: Arc<dyn Embedder>) -> Result<Self, String> {
+        let mut cache = HashMap::new();
+        for m in corpus::training_set(&self.content, &self.corpus) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = cache.entry(m.text) {
+                let e = embedder.embed(slot.key())?;
+                slot.insert(e);
+            }
+        }
+        self.embeddings = Some((embedder, cache));
+        Ok(self)
     }
 
     /// How many labelled messages there are to learn from, examples included.
@@ -60,6 +84,18 @@ impl Data {
         self.fit(&training, &settings, fingerprint)
     }
 
+    /// [`Data::train`] without the embedding, when there is one: `model.bin` beside
+    /// `model-embedding.bin`.
+    pub fn train_plain(&self) -> Model {
+        let plain = Data {
+            sources: self.sources.clone(),
+            content: self.content.clone(),
+            corpus: self.corpus.clone(),
+            embeddings: None,
+        };
+        plain.train()
+    }
+
     fn fit(&self, training: &[Labelled], settings: &Settings, fingerprint: u64) -> Model {
         let lexicon = Lexicon::from_content(&self.content);
         let classes: Vec<String> = self
@@ -76,8 +112,20 @@ impl Data {
             .filter(|i| i.danger)
             .map(|i| i.id.value.clone())
             .collect();
-        let samples = corpus::samples(training, &classes, &danger, settings.table_weight, hear);
-        train(&samples, &lexicon, classes, settings, fingerprint)
+        let embed = |text: &str| match &self.embeddings {
+            Some((_, cache)) => cache.get(text).cloned().unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let samples = corpus::samples(
+            training,
+            &classes,
+            &danger,
+            settings.table_weight,
+            hear,
+            embed,
+        );
+        let embedder = self.embeddings.as_ref().map(|(e, _)| e.identity());
+        train_with(&samples, &lexicon, classes, settings, fingerprint, embedder)
     }
 
     /// Cross-validate over `folds` parts of the corpus. Returns the report and one JSON line
@@ -101,7 +149,12 @@ impl Data {
                 .chain(kept.map(|(_, m)| m.clone()))
                 .collect();
             let model = self.fit(&training, &settings, 0);
-            let brain = Brain::with_model(self.content.clone(), Some(model))?;
+            let mut brain = Brain::with_model(self.content.clone(), None)?;
+            brain = match &self.embeddings {
+                Some((embedder, _)) => brain.use_model(model, Some(embedder.clone())),
+                None => brain.use_model(model, None),
+            }
+            .map_err(|p| vec![p])?;
             for (_, m) in held {
                 let record = cv.add(&brain, m);
                 let _ = writeln!(lines, "{record}");
@@ -138,8 +191,8 @@ pub(crate) struct CrossValidation {
 
 impl CrossValidation {
     fn add(&mut self, brain: &Brain, m: &Labelled) -> String {
-        let u = brain.understand(&m.text);
-        let reply = brain.reply(&u).into_owned();
+        let (u, reply) = brain.respond_text(&m.text);
+        let reply = reply.into_owned();
         let ids: Vec<&str> = brain.intent_ids().collect();
         let ok = |id: &str| m.labels.iter().any(|l| l == id);
         let danger = Danger::of(&m.labels);

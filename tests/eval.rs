@@ -179,3 +179,50 @@ fn eval_refuses_to_write_predictions_over_a_set_it_scores() {
     let kept = std::fs::read_to_string(set.path()).expect("the set is still there");
     assert_eq!(kept, "hello\tgreeting\n");
 }
+
+#[test]
+fn eval_predictions_cover_every_set_in_one_run_in_order() {
+    let first = tsv_file("hello\tgreeting\n");
+    let second = tsv_file("is sexting illegal\tsexting_law\nthanks\tthanks\n");
+    let paths = [&first, &second].map(|f| f.path().to_str().expect("utf-8 path").to_owned());
+    let out = tempfile::NamedTempFile::new().expect("a temporary file");
+    let out_path = out.path().to_str().expect("utf-8 path").to_owned();
+    let (code, stdout, _) = eval_cli(&[&paths[0], &paths[1], "--predictions", &out_path]);
+    assert_eq!(code, 0, "{stdout}");
+    let written = std::fs::read_to_string(out.path()).expect("predictions written");
+    let files: Vec<String> = written
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("one JSON object a line");
+            v["file"]
+                .as_str()
+                .expect("each line names its set")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        files,
+        [&paths[0], &paths[1], &paths[1]].map(String::as_str),
+        "{written}"
+    );
+}
+
+#[test]
+fn eval_with_a_broken_set_writes_no_predictions_at_all() {
+    let good = tsv_file("hello\tgreeting\n");
+    let broken = tsv_file("a line with no intents\n");
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let out = dir.path().join("predictions.jsonl");
+    let (code, _, stderr) = eval_cli(&[
+        good.path().to_str().expect("utf-8 path"),
+        broken.path().to_str().expect("utf-8 path"),
+        "--predictions",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("line 1"),
+        "the error names the line: {stderr}"
+    );
+    assert!(!out.exists(), "nothing half-written is left behind");
+}

@@ -30,9 +30,6 @@ pub(crate) const VERSION: &str =
 /// Shortest and longest piece of a word, in bytes, counting the edge marks.
 const PIECES: std::ops::RangeInclusive<usize> = 3..=5;
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0100_0000_01b3;
-
 /// Kinds of feature, hashed in first so that a word and a piece with the same letters differ.
 const WORD: u8 = b'w';
 const PAIR: u8 = b'p';
@@ -46,10 +43,10 @@ const START: u64 = 0x5354_4152_5421_2121;
 const END: u64 = 0x454e_4421_2121_2121;
 
 fn fnv(kind: u8, bytes: impl IntoIterator<Item = u8>) -> u64 {
-    let mut hash = (FNV_OFFSET ^ u64::from(kind)).wrapping_mul(FNV_PRIME);
-    for b in bytes {
-        hash = (hash ^ u64::from(b)).wrapping_mul(FNV_PRIME);
-    }
+    let mut h = crate::fnv::Fnv1a::new();
+    h.mix(u64::from(kind));
+    h.bytes(bytes);
+    let mut hash = h.finish();
     // FNV's low bits mix poorly; a final multiply-xorshift spreads them.
     hash ^= hash >> 29;
     hash = hash.wrapping_mul(0xbf58_476d_1ce4_e5b9);

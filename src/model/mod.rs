@@ -21,6 +21,23 @@ use table::Rows;
 
 /// The first bytes of a model file, and its format version (2: weights in 8 bits).
 const MAGIC: &[u8; 8] = b"SGBMODL2";
+/// The first bytes of a model that also reads a sentence embedding ([`Dense`]): format 2
+/// with the embedding's weights after the rows. A model without one keeps format 2, so
+/// `model.bin` is the same file it was before embeddings existed.
+const MAGIC_DENSE: &[u8; 8] = b"SGBMODL3";
+
+/// The weights a model gives a sentence embedding ([`crate::embedding`]), beside its hashed
+/// features. Kept in f32: a few hundred rows, and the embedding is where real wording gains.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dense {
+    /// Which embedding model the weights were trained on ([`crate::embedding::Embedder::identity`]):
+    /// another model's numbers would mean nothing to them.
+    pub embedder: u64,
+    /// The embedding's length.
+    pub dim: usize,
+    /// `dim × (classes + 1)`, row-major: the same columns as a feature's row.
+    pub weights: Vec<f32>,
+}
 
 /// A trained model: for each known feature, one weight per intent.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +52,8 @@ pub struct Model {
     bias: Vec<f32>,
     /// Fingerprint of the training data ([`crate::corpus::fingerprint`]).
     fingerprint: u64,
+    /// The sentence embedding's weights, for a model trained with one.
+    dense: Option<Dense>,
 }
 
 impl Model {
@@ -54,6 +73,12 @@ impl Model {
         self.rows.len()
     }
 
+    /// The sentence embedding this model reads, if it was trained with one: the brain must
+    /// give it that embedding of every message, from that embedder.
+    pub fn dense(&self) -> Option<&Dense> {
+        self.dense.as_ref()
+    }
+
     /// The probability of each class for a message as heard ([`crate::brain::Understanding`]),
     /// then the probability that danger is happening now (its own output, trained for recall),
     /// written into `out` (one per class and one more; it is resized). Features are counted
@@ -61,6 +86,19 @@ impl Model {
     pub fn probabilities(
         &self,
         heard: &str,
+        negations: &impl features::Negations,
+        out: &mut Vec<f32>,
+    ) {
+        self.probabilities_with(heard, &[], negations, out);
+    }
+
+    /// [`Model::probabilities`] for a model with a sentence embedding ([`Model::dense`]):
+    /// `embedding` is that of the message as written; it is ignored by a model without one,
+    /// and a model with one reads an empty embedding as zeros.
+    pub fn probabilities_with(
+        &self,
+        heard: &str,
+        embedding: &[f32],
         negations: &impl features::Negations,
         out: &mut Vec<f32>,
     ) {
@@ -79,6 +117,13 @@ impl Model {
         let norm = 1.0 / (count.max(1) as f32).sqrt();
         for ((o, b), s) in out.iter_mut().zip(&self.bias).zip(&self.scale) {
             *o = *o * s * norm + b;
+        }
+        if let Some(dense) = &self.dense {
+            for (e, row) in embedding.iter().zip(dense.weights.chunks_exact(n)) {
+                for (o, w) in out.iter_mut().zip(row) {
+                    *o += e * w;
+                }
+            }
         }
         softmax(&mut out[..n - 1]);
         out[n - 1] = sigmoid(out[n - 1]);
@@ -100,7 +145,11 @@ impl Model {
         let rows = self.rows.sorted();
         let width = self.classes.len() + 1;
         let mut out = Vec::with_capacity(64 + 8 * width + rows.len() * (8 + width));
-        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(if self.dense.is_some() {
+            MAGIC_DENSE
+        } else {
+            MAGIC
+        });
         out.extend_from_slice(&self.fingerprint.to_le_bytes());
         out.extend_from_slice(&(self.classes.len() as u32).to_le_bytes());
         for class in &self.classes {
@@ -117,14 +166,22 @@ impl Model {
         for (_, row) in &rows {
             out.extend(row.iter().map(|&w| w as u8));
         }
-        let sum = checksum(&out);
+        if let Some(dense) = &self.dense {
+            out.extend_from_slice(&dense.embedder.to_le_bytes());
+            out.extend_from_slice(&(dense.dim as u32).to_le_bytes());
+            for w in &dense.weights {
+                out.extend_from_slice(&w.to_le_bytes());
+            }
+        }
+        let sum = crate::fnv::fnv1a(&out);
         out.extend_from_slice(&sum.to_le_bytes());
         out
     }
 
     /// Read a model written by [`Model::to_bytes`]; the error says in a few words what is wrong.
     pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
-        if !bytes.starts_with(MAGIC) {
+        let has_dense = bytes.starts_with(MAGIC_DENSE);
+        if !bytes.starts_with(MAGIC) && !has_dense {
             return Err("not a safeguard-bot model file (or an older format)".into());
         }
         let body = bytes
@@ -132,7 +189,7 @@ impl Model {
             .checked_sub(8)
             .ok_or("the file ends too early (cut short?)")?;
         let (bytes, sum) = bytes.split_at(body);
-        if checksum(bytes).to_le_bytes() != sum {
+        if crate::fnv::fnv1a(bytes).to_le_bytes() != sum {
             return Err("the file's checksum does not match its contents (damaged?)".into());
         }
         let mut r = Reader { bytes, at: 0 };
@@ -156,7 +213,11 @@ impl Model {
         let expected = rows
             .checked_mul(8 + width)
             .and_then(|b| b.checked_add(8 * width));
-        if expected != Some(bytes.len() - r.at) {
+        let fits = match expected {
+            Some(e) if has_dense => bytes.len() - r.at > e,
+            e => e == Some(bytes.len() - r.at),
+        };
+        if !fits {
             return Err("the file's size does not match the sizes written in it (damaged?)".into());
         }
         let mut keys = Vec::with_capacity(rows);
@@ -178,12 +239,18 @@ impl Model {
         }
         let weights: &[i8] = bytemuck::cast_slice(r.take(rows * width)?);
         let rows = Rows::new(width, keys.into_iter().zip(weights.chunks_exact(width)));
+        let dense = if has_dense {
+            Some(read_dense(&mut r, width)?)
+        } else {
+            None
+        };
         Ok(Model {
             classes,
             rows,
             scale,
             bias,
             fingerprint,
+            dense,
         })
     }
 
@@ -195,6 +262,7 @@ impl Model {
         weights: Vec<f32>,
         bias: Vec<f32>,
         fingerprint: u64,
+        dense: Option<Dense>,
     ) -> Self {
         let width = classes.len() + 1;
         let (scale, q) = table::quantise(&weights, width);
@@ -205,14 +273,31 @@ impl Model {
             scale,
             bias,
             fingerprint,
+            dense,
         }
     }
 }
 
-/// FNV-1a over the file: cheap, and any damaged byte changes it.
-fn checksum(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+/// The embedding block of a format-3 file: what is left after the rows, exactly.
+fn read_dense(r: &mut Reader<'_>, width: usize) -> Result<Dense, String> {
+    let embedder = r.u64()?;
+    let dim = r.u32()? as usize;
+    let left = r.bytes.len() - r.at;
+    if dim == 0 || dim.checked_mul(4 * width) != Some(left) {
+        return Err("the embedding's size does not match the file (damaged?)".into());
+    }
+    let weights: Vec<f32> = r
+        .take(left)?
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    if !weights.iter().all(|w| w.is_finite()) {
+        return Err("the file holds weights that are not numbers (damaged?)".into());
+    }
+    Ok(Dense {
+        embedder,
+        dim,
+        weights,
     })
 }
 

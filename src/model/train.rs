@@ -94,11 +94,15 @@ pub struct Sample {
     /// How much this message counts: the intent table's own examples, which operators
     /// reviewed one by one, count more than the corpus ([`Settings::table_weight`]).
     pub weight: f32,
+    /// The message's sentence embedding ([`crate::embedding`]), for a model trained with
+    /// one; empty otherwise.
+    pub embedding: Vec<f32>,
 }
 
 /// A message turned into (row, value) pairs and its target distribution.
 struct Row {
     features: Vec<(u32, f32)>,
+    dense: Vec<f32>,
     target: Vec<(usize, f32)>,
     not: Vec<usize>,
     danger: bool,
@@ -113,6 +117,24 @@ pub fn train(
     settings: &Settings,
     fingerprint: u64,
 ) -> Model {
+    train_with(samples, negations, classes, settings, fingerprint, None)
+}
+
+/// [`train`], and with `embedder` (its identity) also the weights of the samples' sentence
+/// embeddings, learned jointly with the hashed features: the embedding reads what the words
+/// mean, the features what they are, and each corrects the other's mistakes.
+pub fn train_with(
+    samples: &[Sample],
+    negations: &impl Negations,
+    classes: Vec<String>,
+    settings: &Settings,
+    fingerprint: u64,
+    embedder: Option<u64>,
+) -> Model {
+    let dim = match embedder {
+        Some(_) => samples.iter().map(|s| s.embedding.len()).max().unwrap_or(0),
+        None => 0,
+    };
     let keys = vocabulary(samples, negations, settings.min_count);
     let rows: Vec<Row> = samples
         .iter()
@@ -122,6 +144,7 @@ pub fn train(
     let n = classes.len();
     let width = n + 1;
     let mut weights = vec![0.0f32; keys.len() * width];
+    let mut dense = vec![0.0f32; dim * width];
     let mut bias = vec![0.0f32; width];
     let mut order: Vec<usize> = (0..rows.len()).collect();
     let mut rng = settings.seed | 1;
@@ -137,6 +160,11 @@ pub fn train(
             scores.copy_from_slice(&bias);
             for &(f, v) in &row.features {
                 let w = &weights[f as usize * width..(f as usize + 1) * width];
+                for (s, w) in scores.iter_mut().zip(w) {
+                    *s += w * v;
+                }
+            }
+            for (&v, w) in row.dense.iter().zip(dense.chunks_exact(width)) {
                 for (s, w) in scores.iter_mut().zip(w) {
                     *s += w * v;
                 }
@@ -167,9 +195,19 @@ pub fn train(
                     *w = *w * decay - lr * g * v;
                 }
             }
+            for (&v, w) in row.dense.iter().zip(dense.chunks_exact_mut(width)) {
+                for (w, g) in w.iter_mut().zip(&scores) {
+                    *w = *w * decay - lr * g * v;
+                }
+            }
         }
     }
-    Model::assemble(classes, keys, weights, bias, fingerprint)
+    let dense = embedder.filter(|_| dim > 0).map(|embedder| super::Dense {
+        embedder,
+        dim,
+        weights: dense,
+    });
+    Model::assemble(classes, keys, weights, bias, fingerprint, dense)
 }
 
 /// Turn probabilities into the gradient of `-ln(1 - q)`, where `q` is the probability of
@@ -242,6 +280,7 @@ fn encode(sample: &Sample, negations: &impl Negations, keys: &[u64], first_label
     };
     Row {
         features,
+        dense: sample.embedding.clone(),
         target,
         not: sample.not.clone(),
         danger: sample.danger,
@@ -282,6 +321,7 @@ mod tests {
                 not: Vec::new(),
                 danger: l == 0,
                 weight: 1.0,
+                embedding: Vec::new(),
             })
             .collect();
         (samples, vec!["emergency".into(), "sexting_law".into()])
@@ -332,6 +372,7 @@ mod tests {
             not: vec![0],
             danger: false,
             weight: 1.0,
+            embedding: Vec::new(),
         });
         let after = trained(&s);
         assert!(
@@ -354,5 +395,63 @@ mod tests {
         let err = Model::from_bytes(&damaged).unwrap_err();
         assert!(err.contains("checksum"), "{err}");
         assert!(Model::from_bytes(b"hello").is_err());
+    }
+
+    /// Two messages worded alike that mean different things: only their embeddings tell
+    /// them apart, as "he comes in my room at night" (now, danger) and a question about it.
+    fn with_embeddings() -> (Vec<Sample>, Vec<String>) {
+        let (mut s, c) = samples();
+        for (i, sample) in s.iter_mut().enumerate() {
+            let meaning = sample.labels[0] as f32;
+            sample.embedding = vec![1.0 - meaning, meaning, (i % 3) as f32 * 0.1];
+        }
+        for (label, e) in [(0, [1.0, 0.0, 0.0]), (1, [0.0, 1.0, 0.0])] {
+            for _ in 0..4 {
+                s.push(Sample {
+                    heard: "he comes in at night".into(),
+                    labels: vec![label],
+                    not: Vec::new(),
+                    danger: label == 0,
+                    weight: 1.0,
+                    embedding: e.to_vec(),
+                });
+            }
+        }
+        (s, c)
+    }
+
+    #[test]
+    fn the_embedding_tells_apart_what_the_words_do_not() {
+        let (s, c) = with_embeddings();
+        let m = train_with(&s, &NoNegations, c, &Settings::SHIPPED, 7, Some(42));
+        let mut p = Vec::new();
+        m.probabilities_with(
+            "he comes in at night",
+            &[1.0, 0.0, 0.0],
+            &NoNegations,
+            &mut p,
+        );
+        assert!(p[0] > 0.7 && m.danger(&p) > 0.5, "{p:?}");
+        m.probabilities_with(
+            "he comes in at night",
+            &[0.0, 1.0, 0.0],
+            &NoNegations,
+            &mut p,
+        );
+        assert!(p[1] > 0.7 && m.danger(&p) < 0.5, "{p:?}");
+    }
+
+    #[test]
+    fn a_model_with_an_embedding_reads_back_the_same_and_names_its_embedder() {
+        let (s, c) = with_embeddings();
+        let m = train_with(&s, &NoNegations, c.clone(), &Settings::SHIPPED, 7, Some(42));
+        let bytes = m.to_bytes();
+        assert!(bytes.starts_with(b"SGBMODL3"));
+        let back = Model::from_bytes(&bytes).expect("reads back");
+        assert_eq!(back.dense().map(|d| (d.embedder, d.dim)), Some((42, 3)));
+        assert_eq!(back, m);
+        // Without an embedder the same samples give a plain model, in the old format.
+        let plain = train_with(&s, &NoNegations, c, &Settings::SHIPPED, 7, None);
+        assert!(plain.dense().is_none() && plain.to_bytes().starts_with(b"SGBMODL2"));
     }
 }

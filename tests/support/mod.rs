@@ -90,7 +90,9 @@ pub fn line_of(text: &str, offset: usize) -> usize {
 /// The built `safeguard-bot` binary, with backtraces off so that a panic would show as one.
 pub fn bin() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("safeguard-bot").expect("binary is built");
-    cmd.env_remove("RUST_BACKTRACE").env("RUST_LOG", "off");
+    cmd.env_remove("RUST_BACKTRACE")
+        .env_remove("SAFEGUARD_EMBEDDING")
+        .env("RUST_LOG", "off");
     cmd
 }
 
