@@ -21,8 +21,10 @@
 
 use std::borrow::Cow;
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::content::{Content, Intent, Sources, Text};
+use crate::embedding::Embedder;
 use crate::lexicon::Lexicon;
 use crate::matcher::Matcher;
 use crate::model::Model;
@@ -189,9 +191,18 @@ pub struct Brain {
     confident_score: u32,
     /// The learned model and, for each of its classes, the topic it stands for.
     model: Option<(Model, Vec<usize>)>,
-    /// The sentence embedding the model reads, when it was trained with one
-    /// ([`Brain::with_embedding`]).
-    embedder: Option<std::sync::Arc<dyn crate::embedding::Embedder>>,
+    /// The model trained with a sentence embedding and the embedder it reads
+    /// ([`Brain::with_embedding`]); `model` answers whenever the embedding cannot be had.
+    joint: Option<Joint>,
+}
+
+/// A model trained with a sentence embedding, the topic of each of its classes, and the
+/// embedder whose numbers it was trained on.
+#[derive(Debug, Clone)]
+struct Joint {
+    model: Model,
+    classes: Vec<usize>,
+    embedder: Arc<dyn Embedder>,
 }
 
 /// What the Telegram door says around `/forget`, rendered from `messages.toml`: the brain
@@ -320,7 +331,7 @@ impl Brain {
                     forget,
                     confident_score,
                     model,
-                    embedder: None,
+                    joint: None,
                 };
                 brain.add_menu_buttons();
                 Ok(brain)
@@ -330,13 +341,14 @@ impl Brain {
     }
 
     /// Answer with the model trained with a sentence embedding (`model-embedding.bin` in
-    /// `sources`), giving it `embedder`'s embedding of every text message. The error is one
-    /// sentence saying what to do: the folder has no such model, it was trained on other data
-    /// than `model.bin`, or with another embedding model.
+    /// `sources`), giving it `embedder`'s embedding of every text message; `model.bin` still
+    /// answers a message the embedder fails on. The error is one sentence saying what to do:
+    /// the folder has no such model, it was trained on other data than `model.bin`, or with
+    /// another embedding model.
     pub fn with_embedding(
-        self,
+        mut self,
         sources: &Sources,
-        embedder: std::sync::Arc<dyn crate::embedding::Embedder>,
+        embedder: Arc<dyn Embedder>,
     ) -> Result<Self, String> {
         let retrain = "run `safeguard-bot train --embedding DIR` with this embedding model";
         let Some((name, bytes)) = &sources.embedding_model else {
@@ -346,35 +358,67 @@ impl Brain {
             ));
         };
         let model = Model::from_bytes(bytes).map_err(|why| format!("{name}: {why}; {retrain}"))?;
-        let dense = model
-            .dense()
-            .ok_or_else(|| format!("{name} was trained without an embedding; {retrain}"))?;
-        if dense.embedder != embedder.identity() || dense.dim != embedder.dim() {
-            return Err(format!(
-                "{name} was trained with another embedding model than the one given; {retrain}"
-            ));
-        }
-        let plain = self.model.as_ref().map(|(m, _)| m.fingerprint());
-        if plain != Some(model.fingerprint()) {
+        let Some(plain) = self.model.as_ref().map(|(m, _)| m.fingerprint()) else {
+            return Err("the responses folder has no model.bin, which answers when the embedding cannot; run `safeguard-bot train --embedding DIR`".into());
+        };
+        if plain != model.fingerprint() {
             return Err(format!(
                 "{name} was trained on other data than model.bin; {retrain}"
             ));
         }
-        self.use_model(model, Some(embedder))
-            .map_err(|p| p.to_string())
+        self = self
+            .use_model(model, Some(embedder))
+            .map_err(|p| format!("{p}; {retrain}"))?;
+        // The version names what answers: with the embedding, that model too.
+        self.content.version =
+            format!("{}+{:016x}", self.content.version, crate::fnv::fnv1a(bytes));
+        Ok(self)
     }
 
-    /// Answer with `model` (and the embedder it reads, for a model trained with one): how
-    /// cross-validation puts each fold's model in a brain.
+    /// Answer with `model`, and with `embedder` for a model trained with a sentence embedding
+    /// (that model then answers text, and the plain model only what it cannot embed): how
+    /// cross-validation puts each fold's model in a brain. A model and an embedder that do
+    /// not belong together are refused.
     pub(crate) fn use_model(
         mut self,
         model: Model,
-        embedder: Option<std::sync::Arc<dyn crate::embedding::Embedder>>,
+        embedder: Option<Arc<dyn Embedder>>,
     ) -> Result<Self, Problem> {
+        let at = Loc::file(&Arc::from(crate::embedding::MODEL_FILE));
         let classes = map_classes(&model, &self.content)?;
-        self.model = Some((model, classes));
-        self.embedder = embedder;
+        match (model.dense(), embedder) {
+            (None, None) => self.model = Some((model, classes)),
+            (Some(dense), Some(embedder)) => {
+                if dense.embedder != embedder.identity() || dense.dim != embedder.dim() {
+                    return Err(Problem::new(
+                        &at,
+                        None,
+                        "was trained with another embedding model than the one given",
+                    ));
+                }
+                self.joint = Some(Joint {
+                    model,
+                    classes,
+                    embedder,
+                });
+            }
+            (Some(_), None) => {
+                return Err(Problem::new(
+                    &at,
+                    None,
+                    "a model trained with an embedding cannot answer without one",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(Problem::new(&at, None, "was trained without an embedding"));
+            }
+        }
         Ok(self)
+    }
+
+    /// The embedder the brain reads messages with, if any: a reload of the content keeps it.
+    pub fn embedder(&self) -> Option<Arc<dyn Embedder>> {
+        self.joint.as_ref().map(|j| j.embedder.clone())
     }
 
     /// Intents with no buttons of their own (the welcome, the fallback) offer the menu.
@@ -534,31 +578,20 @@ impl Brain {
     /// The model's probability for each topic, in table order (empty without a model), and
     /// its probability that danger is happening now.
     fn model_opinion(&self, text: &str, heard: &str) -> (Vec<f32>, f32) {
-        let Some((model, classes)) = &self.model else {
-            return (Vec::new(), 0.0);
+        let embedded = self.joint.as_ref().and_then(|j| Some((j, j.embed(text)?)));
+        let (model, classes, embedding) = match (&embedded, &self.model) {
+            (Some((j, e)), _) => (&j.model, &j.classes, e.as_slice()),
+            (None, Some((model, classes))) => (model, classes, &[][..]),
+            (None, None) => return (Vec::new(), 0.0),
         };
         let mut probabilities = Vec::with_capacity(classes.len() + 1);
-        let embedding = self.embedding(text);
-        model.probabilities_with(heard, &embedding, &self.lexicon, &mut probabilities);
+        model.probabilities_with(heard, embedding, &self.lexicon, &mut probabilities);
         let danger = model.danger(&probabilities);
         let mut by_topic = vec![0.0; self.topics.len()];
         for (&topic, &p) in classes.iter().zip(&probabilities) {
             by_topic[topic] = p;
         }
         (by_topic, danger)
-    }
-
-    /// The sentence embedding of the message as written, when the model reads one. Should the
-    /// embedding model fail, the n-gram half still answers (with the embedding as zeros) and
-    /// the failure is logged without the message.
-    fn embedding(&self, text: &str) -> Vec<f32> {
-        let Some(embedder) = &self.embedder else {
-            return Vec::new();
-        };
-        embedder.embed(text).unwrap_or_else(|e| {
-            log::error!("{e}");
-            Vec::new()
-        })
     }
 
     /// Combine the two opinions ([`Policy`]): danger by its own recall-first rule, then the
@@ -1151,13 +1184,45 @@ pub fn read_model(sources: &Sources) -> Result<Option<Model>, Problem> {
         );
         return Ok(None);
     };
-    Model::from_bytes(bytes).map(Some).map_err(|why| {
+    let model = Model::from_bytes(bytes).map_err(|why| {
         Problem::new(
             &Loc::file(name),
             None,
             format!("cannot read the model: {why}; run `safeguard-bot train`"),
         )
-    })
+    })?;
+    if model.dense().is_some() {
+        return Err(Problem::new(
+            &Loc::file(name),
+            None,
+            "this model was trained with an embedding and belongs in model-embedding.bin; run `safeguard-bot train`",
+        ));
+    }
+    Ok(Some(model))
+}
+
+impl Joint {
+    /// The embedding of a message as written, or `None` when there is no text to embed or the
+    /// embedder failed (logged without the message): the plain model answers then, not this
+    /// one with numbers it was never trained on.
+    fn embed(&self, text: &str) -> Option<Vec<f32>> {
+        if text.trim().is_empty() {
+            return None;
+        }
+        match self.embedder.embed(text) {
+            Ok(e) if e.len() == self.embedder.dim() => Some(e),
+            Ok(_) => {
+                log::error!(
+                    "the embedding model gave a vector of the wrong length; answering without it"
+                );
+                None
+            }
+            Err(e) => {
+                log::error!("{e}; answering without it");
+                None
+            }
+        }
+    }
 }
 
 /// The topic of each of the model's classes; a class the table does not have is a problem

@@ -430,8 +430,16 @@ fn train(
         None => crate::content::MODEL,
     };
     write_model(&dir, file, &bytes)?;
+    let also = if model.dense().is_some() {
+        format!(
+            " (and {} beside it)",
+            dir.join(crate::content::MODEL).display()
+        )
+    } else {
+        String::new()
+    };
     emit(&format!(
-        "wrote {}: {} messages, {} features, {} KiB, {:.1} s",
+        "wrote {}{also}: {} messages, {} features, {} KiB, {:.1} s",
         dir.join(file).display(),
         data.len(),
         model.features(),
@@ -446,26 +454,29 @@ fn train(
 
 /// After a plain `train`, a `model-embedding.bin` trained on the old data would answer
 /// `--embedding` users with what the corpus used to say, and `check` would refuse the folder.
-/// It is derived data (`train --embedding DIR` makes it again, bit for bit), so it is removed
-/// and the operator told how to make it again.
+/// It is derived data (`train --embedding DIR` makes it again, bit for bit), so it is emptied
+/// (not deleted: the build compiles the file in, and an empty one means "none") and the
+/// operator told why and how to make it again.
 fn drop_stale_embedding_model(dir: &std::path::Path, fingerprint: u64) -> Result<(), Failure> {
     let path = dir.join(crate::embedding::MODEL_FILE);
     let Ok(bytes) = std::fs::read(&path) else {
         return Ok(());
     };
-    let current = crate::model::Model::from_bytes(&bytes)
-        .is_ok_and(|m| m.dense().is_some() && m.fingerprint() == fingerprint);
-    if current || bytes.is_empty() {
-        return Ok(());
-    }
-    std::fs::remove_file(&path).map_err(|e| {
+    let why = match crate::model::Model::from_bytes(&bytes) {
+        _ if bytes.is_empty() => return Ok(()),
+        Ok(m) if m.dense().is_some() && m.fingerprint() == fingerprint => return Ok(()),
+        Ok(m) if m.dense().is_some() => "it was trained on the old data",
+        Ok(_) => "it held a model without an embedding",
+        Err(_) => "it could not be read",
+    };
+    std::fs::write(&path, b"").map_err(|e| {
         Failure(format!(
-            "cannot remove the out-of-date {}: {e}",
+            "cannot empty the out-of-date {}: {e}",
             path.display()
         ))
     })?;
     emit(&format!(
-        "removed {}: it was trained on the old data; `safeguard-bot train --embedding DIR` (a build with --features embedding) makes it again",
+        "emptied {}: {why}; `safeguard-bot train --embedding DIR` (a build with --features embedding) makes it again",
         path.display()
     ))
 }
@@ -517,26 +528,42 @@ fn load_embedder(dir: &std::path::Path) -> Result<Arc<dyn Embedder>, Failure> {
 /// with `--embedding`, the brain reads each message through the embedding model too.
 pub(crate) fn load_brain(paths: &Paths) -> Result<Brain, Failure> {
     let dir = &paths.responses;
-    let brain = Brain::load(dir.as_deref()).map_err(|problems| {
-        let folder = dir
-            .as_ref()
-            .map_or_else(|| "the built-in responses".to_owned(), |d| d.display().to_string());
-        let first = problems.first().map(ToString::to_string).unwrap_or_default();
+    let folder = || {
+        dir.as_ref().map_or_else(
+            || "the built-in responses".to_owned(),
+            |d| d.display().to_string(),
+        )
+    };
+    let refused = |problems: Vec<crate::problem::Problem>| {
+        let first = problems
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         Failure(format!(
-            "{folder} cannot be used ({} problem(s); the first: {first}); run `safeguard-bot check` to see them all",
+            "{} cannot be used ({} problem(s); the first: {first}); run `safeguard-bot check` to see them all",
+            folder(),
             problems.len()
         ))
-    })?;
-    let Some(embedding) = &paths.embedding else {
-        return Ok(brain);
     };
-    let embedder = load_embedder(embedding)?;
     let sources = match dir {
-        Some(d) => Sources::read_dir(d).map_err(|p| Failure(p.to_string()))?,
+        Some(d) => Sources::read_dir(d).map_err(|p| refused(vec![p]))?,
         None => Sources::embedded(),
     };
+    let brain = Brain::from_sources(&sources).map_err(refused)?;
+    match &paths.embedding {
+        None => Ok(brain),
+        Some(embedding) => with_embedder(brain, &sources, load_embedder(embedding)?),
+    }
+}
+
+/// `brain` reading each message through `embedder` too, or one line on why it cannot.
+pub(crate) fn with_embedder(
+    brain: Brain,
+    sources: &Sources,
+    embedder: Arc<dyn Embedder>,
+) -> Result<Brain, Failure> {
     brain
-        .with_embedding(&sources, embedder)
+        .with_embedding(sources, embedder)
         .map_err(|e| Failure(format!("--embedding: {e}")))
 }
 

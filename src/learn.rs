@@ -87,16 +87,23 @@ impl Data {
     /// [`Data::train`] without the embedding, when there is one: `model.bin` beside
     /// `model-embedding.bin`.
     pub fn train_plain(&self) -> Model {
-        let plain = Data {
-            sources: self.sources.clone(),
-            content: self.content.clone(),
-            corpus: self.corpus.clone(),
-            embeddings: None,
-        };
-        plain.train()
+        let training = corpus::training_set(&self.content, &self.corpus);
+        let settings = Settings::SHIPPED;
+        let fingerprint = corpus::fingerprint(&self.sources, &self.content, &training, &settings);
+        self.fit_with(&training, &settings, fingerprint, None)
     }
 
     fn fit(&self, training: &[Labelled], settings: &Settings, fingerprint: u64) -> Model {
+        self.fit_with(training, settings, fingerprint, self.embeddings.as_ref())
+    }
+
+    fn fit_with(
+        &self,
+        training: &[Labelled],
+        settings: &Settings,
+        fingerprint: u64,
+        embeddings: Option<&Embeddings>,
+    ) -> Model {
         let lexicon = Lexicon::from_content(&self.content);
         let classes: Vec<String> = self
             .content
@@ -112,7 +119,7 @@ impl Data {
             .filter(|i| i.danger)
             .map(|i| i.id.value.clone())
             .collect();
-        let embed = |text: &str| match &self.embeddings {
+        let embed = |text: &str| match embeddings {
             Some((_, cache)) => cache.get(text).cloned().unwrap_or_default(),
             None => Vec::new(),
         };
@@ -124,7 +131,7 @@ impl Data {
             hear,
             embed,
         );
-        let embedder = self.embeddings.as_ref().map(|(e, _)| e.identity());
+        let embedder = embeddings.map(|(e, _)| e.identity());
         train_with(&samples, &lexicon, classes, settings, fingerprint, embedder)
     }
 

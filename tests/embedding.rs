@@ -55,6 +55,23 @@ fn check_refuses_a_damaged_embedding_model() {
     );
 }
 
+#[test]
+fn a_model_with_an_embedding_is_refused_as_model_bin() {
+    let dir = copy_responses();
+    std::fs::copy(
+        dir.path().join("model-embedding.bin"),
+        dir.path().join("model.bin"),
+    )
+    .expect("copy");
+    let folder = dir.path().to_str().expect("utf-8 path");
+    let (code, _, stderr) = run(&["check", "--responses", folder]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("model.bin") && stderr.contains("belongs in model-embedding.bin"),
+        "{stderr}"
+    );
+}
+
 #[cfg(not(feature = "embedding"))]
 #[test]
 fn without_the_feature_embedding_is_refused_in_one_sentence_that_says_how_to_get_it() {

@@ -264,7 +264,11 @@ proptest! {
     #[test]
     fn check_on_edited_content_never_panics(sources in edited_sources()) {
         let problems = safeguard_bot::check::check(&sources);
-        let learned = [&sources.corpus.as_ref().map(|c| &c.0), &sources.model.as_ref().map(|m| &m.0)];
+        let learned = [
+            &sources.corpus.as_ref().map(|c| &c.0),
+            &sources.model.as_ref().map(|m| &m.0),
+            &sources.embedding_model.as_ref().map(|m| &m.0),
+        ];
         let names: Vec<&str> = sources
             .files()
             .map(|(name, _)| name)

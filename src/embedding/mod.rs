@@ -4,7 +4,8 @@
 //! although they share almost no words. The hashed n-gram model ([`crate::model`]) reads
 //! what the words are; the embedding reads what they mean. A model trained with both
 //! (`train --embedding DIR`) answers real wording better (EVALUATION.md), at the cost of
-//! about 15 ms a message and 90 MB of weights, so it is optional: the bot is whole without it.
+//! about 18 ms a message and 91 MB of weights (206 MB at peak while loading; BENCHMARKS.md),
+//! so it is optional: the bot is whole without it.
 //!
 //! The transformer itself runs in [`minilm`] (candle), compiled only with the cargo feature
 //! `embedding`; the rest of the bot sees only the [`Embedder`] trait, so the core stays pure

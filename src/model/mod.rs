@@ -32,11 +32,11 @@ const MAGIC_DENSE: &[u8; 8] = b"SGBMODL3";
 pub struct Dense {
     /// Which embedding model the weights were trained on ([`crate::embedding::Embedder::identity`]):
     /// another model's numbers would mean nothing to them.
-    pub embedder: u64,
+    pub(crate) embedder: u64,
     /// The embedding's length.
-    pub dim: usize,
+    pub(crate) dim: usize,
     /// `dim × (classes + 1)`, row-major: the same columns as a feature's row.
-    pub weights: Vec<f32>,
+    pub(crate) weights: Vec<f32>,
 }
 
 /// A trained model: for each known feature, one weight per intent.

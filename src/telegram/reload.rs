@@ -60,6 +60,22 @@ impl Outcome {
     }
 }
 
+/// A reloaded brain reads messages through the serving one's embedding model too, or is
+/// refused: silently dropping it would change every answer without a word in the log.
+fn keep_embedder(
+    sources: &Sources,
+    brain: crate::Brain,
+    embedder: Option<std::sync::Arc<dyn crate::embedding::Embedder>>,
+) -> Result<crate::Brain, Vec<crate::problem::Problem>> {
+    let Some(embedder) = embedder else {
+        return Ok(brain);
+    };
+    brain.with_embedding(sources, embedder).map_err(|why| {
+        let at = crate::problem::Loc::file(&std::sync::Arc::from(crate::embedding::MODEL_FILE));
+        vec![crate::problem::Problem::new(&at, None, why)]
+    })
+}
+
 /// Read `dir` again (the built-in content cannot change when it is `None`), check it as `check`
 /// does, and swap it into `brain` if it passes and differs; log and count the outcome.
 /// Synchronous and CPU-bound: call it on a blocking thread.
@@ -68,9 +84,10 @@ pub fn reload(dir: Option<&Path>, brain: &SharedBrain, metrics: &Metrics) -> Out
     let outcome = match dir {
         None => Outcome::BuiltIn { version: serving },
         Some(dir) => {
+            let embedder = brain.current().embedder();
             let checked = Sources::read_dir(dir)
                 .map_err(|p| vec![p])
-                .and_then(|s| crate::check::checked(&s));
+                .and_then(|s| keep_embedder(&s, crate::check::checked(&s)?, embedder));
             match checked {
                 Ok(new) if new.version() == serving => Outcome::Unchanged { version: serving },
                 Ok(new) => {
