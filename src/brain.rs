@@ -127,6 +127,13 @@ pub(crate) struct Policy {
     /// When the patterns are not sure, the fallback answers once the model gives "none of
     /// these" this much: a message about something else is told what the bot can do.
     pub fallback: f32,
+    /// With a sentence embedding ([`Brain::with_embedding`]), the n-gram model alone answers
+    /// when its top topic is at least this likely...
+    pub embed_unless_sure: f32,
+    /// ...and its danger probability under this: about 40 % of messages then skip the 18 ms
+    /// transformer. Cross-validated (EVALUATION.md): accuracy and danger caught as with the
+    /// embedding on every message.
+    pub embed_if_danger: f32,
 }
 
 /// The policy the bot runs with.
@@ -140,6 +147,8 @@ pub(crate) const POLICY: Policy = Policy {
     margin: 2.0,
     candidate: 0.1,
     fallback: 0.15,
+    embed_unless_sure: 0.9,
+    embed_if_danger: 0.05,
 };
 
 /// One intent with its reply rendered and its buttons resolved.
@@ -578,12 +587,29 @@ impl Brain {
     /// The model's probability for each topic, in table order (empty without a model), and
     /// its probability that danger is happening now.
     fn model_opinion(&self, text: &str, heard: &str) -> (Vec<f32>, f32) {
-        let embedded = self.joint.as_ref().and_then(|j| Some((j, j.embed(text)?)));
-        let (model, classes, embedding) = match (&embedded, &self.model) {
-            (Some((j, e)), _) => (&j.model, &j.classes, e.as_slice()),
-            (None, Some((model, classes))) => (model, classes, &[][..]),
-            (None, None) => return (Vec::new(), 0.0),
-        };
+        let plain = self
+            .model
+            .as_ref()
+            .map(|(model, classes)| self.opinion_of(model, classes, heard, &[]));
+        let sure = plain.as_ref().is_some_and(|(by_topic, danger)| {
+            let top = by_topic.iter().copied().fold(0.0, f32::max);
+            top >= POLICY.embed_unless_sure && *danger < POLICY.embed_if_danger
+        });
+        let joint = self.joint.as_ref().filter(|_| !sure);
+        if let Some((j, embedding)) = joint.and_then(|j| Some((j, j.embed(text)?))) {
+            return self.opinion_of(&j.model, &j.classes, heard, &embedding);
+        }
+        plain.unwrap_or((Vec::new(), 0.0))
+    }
+
+    /// One model's probability for each topic, in table order, and its danger probability.
+    fn opinion_of(
+        &self,
+        model: &Model,
+        classes: &[usize],
+        heard: &str,
+        embedding: &[f32],
+    ) -> (Vec<f32>, f32) {
         let mut probabilities = Vec::with_capacity(classes.len() + 1);
         model.probabilities_with(heard, embedding, &self.lexicon, &mut probabilities);
         let danger = model.danger(&probabilities);

@@ -155,13 +155,16 @@ impl Data {
                 .cloned()
                 .chain(kept.map(|(_, m)| m.clone()))
                 .collect();
-            let model = self.fit(&training, &settings, 0);
-            let mut brain = Brain::with_model(self.content.clone(), None)?;
-            brain = match &self.embeddings {
-                Some((embedder, _)) => brain.use_model(model, Some(embedder.clone())),
-                None => brain.use_model(model, None),
+            // The plain model always, and with an embedding the joint one beside it: the brain
+            // uses them as a served one does (the plain model when it is sure).
+            let plain = self.fit_with(&training, &settings, 0, None);
+            let mut brain = Brain::with_model(self.content.clone(), Some(plain))?;
+            if let Some((embedder, _)) = &self.embeddings {
+                let joint = self.fit(&training, &settings, 0);
+                brain = brain
+                    .use_model(joint, Some(embedder.clone()))
+                    .map_err(|p| vec![p])?;
             }
-            .map_err(|p| vec![p])?;
             for (_, m) in held {
                 let record = cv.add(&brain, m);
                 let _ = writeln!(lines, "{record}");
