@@ -5,18 +5,7 @@ mod support;
 use safeguard_bot::check::INTENT_IDS;
 use safeguard_bot::cli::to_plain;
 use safeguard_bot::Input;
-use support::{assert_no_panic, bin, brain, copy_responses, phone, read, write};
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = bin().args(args).output().expect("runs");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_no_panic(&stderr);
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr,
-    )
-}
+use support::{brain, copy_responses, phone, read, run, write};
 
 #[test]
 fn ask_prints_the_reply_the_brain_gives() {

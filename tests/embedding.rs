@@ -7,19 +7,7 @@
 
 mod support;
 
-use support::{assert_no_panic, bin, copy_responses};
-
-/// Run the binary; (exit code, stdout, stderr).
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = bin().args(args).output().expect("runs");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_no_panic(&stderr);
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr,
-    )
-}
+use support::{copy_responses, run};
 
 #[test]
 fn check_refuses_an_embedding_model_that_has_no_embedding_in_it() {

@@ -96,6 +96,18 @@ pub fn bin() -> assert_cmd::Command {
     cmd
 }
 
+/// Run the binary with `args`: (exit code, stdout, stderr), having checked stderr shows no panic.
+pub fn run(args: &[&str]) -> (i32, String, String) {
+    let out = bin().args(args).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_no_panic(&stderr);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr,
+    )
+}
+
 /// Errors are one clear line and never a panic or a backtrace (DESIGN.md, the command line).
 pub fn assert_no_panic(stderr: &str) {
     assert!(
