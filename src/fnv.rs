@@ -32,6 +32,16 @@ impl Fnv1a {
         }
     }
 
+    /// Fold in bytes eight at a time, each 64-bit word as one value: a large file (a model,
+    /// 90 MB of weights) in a fraction of byte-wise FNV's time. The last word is zero-padded.
+    pub(crate) fn words(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.mix(u64::from_le_bytes(word));
+        }
+    }
+
     /// Fold in a string and a zero after it, so ("ab", "c") and ("a", "bc") differ.
     pub(crate) fn field(&mut self, text: &str) {
         self.bytes(text.bytes().chain(std::iter::once(0)));

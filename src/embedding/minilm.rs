@@ -67,11 +67,7 @@ impl MiniLm {
         let mut hash = crate::fnv::Fnv1a::new();
         for bytes in [&config_bytes, &tokenizer_bytes, &weights] {
             hash.mix(bytes.len() as u64);
-            for chunk in bytes.chunks(8) {
-                let mut word = [0u8; 8];
-                word[..chunk.len()].copy_from_slice(chunk);
-                hash.mix(u64::from_le_bytes(word));
-            }
+            hash.words(bytes);
         }
         let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &Device::Cpu)
             .map_err(|e| format!("{}: {e}", dir.join("model.safetensors").display()))?;
