@@ -66,7 +66,12 @@ pub(crate) const MODEL: &str = "model.bin";
 
 const EMBEDDED_CORPUS: &str = include_str!("../responses/corpus.tsv");
 const EMBEDDED_MODEL: &[u8] = include_bytes!("../responses/model.bin");
+/// The model trained with the sentence embedding, only in builds that can run one: the
+/// default build would carry its megabyte for nothing.
+#[cfg(feature = "embedding")]
 const EMBEDDED_EMBEDDING_MODEL: &[u8] = include_bytes!("../responses/model-embedding.bin");
+#[cfg(not(feature = "embedding"))]
+const EMBEDDED_EMBEDDING_MODEL: &[u8] = &[];
 
 /// A file's contents with the name it is shown by.
 type Named<T> = (Arc<str>, T);

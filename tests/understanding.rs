@@ -125,9 +125,10 @@ fn a_long_message_goes_to_what_it_is_mostly_about() {
 #[test]
 fn an_unclear_message_gets_did_you_mean_with_helplines() {
     let brain = brain();
-    // One word that could be a picture sent, received or seen: the patterns and the model are
-    // both split ("nudes" alone is not: the corpus labels it sexting_risks).
-    let reply = ask(brain, "nude");
+    // A picture that could be one sent, received or seen: the patterns find nothing and the
+    // model is split three ways. ("nude" alone was, until the corpus leaned it to
+    // received_image: a one-word test sits on the model's edge, so this one is wider.)
+    let reply = ask(brain, "a picture");
     assert_eq!(reply.kind, Kind::DidYouMean, "{reply:?}");
     assert!((1..=3).contains(&reply.buttons.len()), "{reply:?}");
     assert_eq!(reply.candidates.len(), reply.buttons.len());

@@ -68,7 +68,10 @@ impl Settings {
             first_label: get("FIRST_LABEL", s.first_label),
             danger_weight: get("DANGER_WEIGHT", s.danger_weight),
             table_weight: get("TABLE_WEIGHT", s.table_weight),
-            seed: s.seed,
+            seed: std::env::var("SAFEGUARD_TRAIN_SEED")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(s.seed),
         }
     }
 
