@@ -87,6 +87,10 @@ fn push_folded_char(c: char, out: &mut String) {
         out.push(latin);
     } else if c.is_whitespace() {
         out.push(' ');
+    } else if let Some(word) = emoji_word(c) {
+        out.push(' ');
+        out.push_str(word);
+        out.push(' ');
     } else {
         match deunicode::deunicode_char(c) {
             // Emoji and symbols transliterate to names such as "smiling face"; they carry no
@@ -94,6 +98,15 @@ fn push_folded_char(c: char, out: &mut String) {
             Some(s) if c.is_alphanumeric() => out.push_str(s),
             _ => out.push(' '),
         }
+    }
+}
+
+/// The few emoji that are a word on their own and matter here: a child who can only tap "🆘"
+/// is asking for help now, and must not be heard as an empty message.
+fn emoji_word(c: char) -> Option<&'static str> {
+    match c {
+        '\u{1F198}' => Some("sos"), // 🆘
+        _ => None,
     }
 }
 
@@ -199,5 +212,11 @@ mod tests {
         assert_eq!(fold("😢"), "");
         assert_eq!(fold(" \t\n "), "");
         assert_eq!(fold("a\u{0}b"), "a b");
+    }
+
+    #[test]
+    fn an_sos_emoji_is_the_word() {
+        assert_eq!(fold("🆘"), "sos");
+        assert_eq!(fold("pls🆘🆘"), "pls sos sos");
     }
 }

@@ -64,6 +64,8 @@ fn a_misspelt_danger_word_still_gets_999_first() {
     for text in [
         "hes hurtin my little sister rite now",
         "my mates talkin about sucide",
+        // A child who can only tap the SOS emoji.
+        "🆘",
     ] {
         let reply = ask(brain, text);
         assert_eq!(reply.intent, "emergency", "{text:?} got {reply:?}");
