@@ -455,8 +455,8 @@ fn train(
 /// After a plain `train`, a `model-embedding.bin` trained on the old data would answer
 /// `--embedding` users with what the corpus used to say, and `check` would refuse the folder.
 /// It is derived data (`train --embedding DIR` makes it again, bit for bit), so it is emptied
-/// (not deleted: the build compiles the file in, and an empty one means "none") and the
-/// operator told why and how to make it again.
+/// (not deleted: a build with `--features embedding` compiles the file in, and an empty one
+/// means "none") and the operator told why and how to make it again.
 fn drop_stale_embedding_model(dir: &std::path::Path, fingerprint: u64) -> Result<(), Failure> {
     let path = dir.join(crate::embedding::MODEL_FILE);
     let Ok(bytes) = std::fs::read(&path) else {

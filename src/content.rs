@@ -87,8 +87,8 @@ pub struct Sources {
     /// `model.bin`, when the folder has one.
     pub model: Option<(Arc<str>, Cow<'static, [u8]>)>,
     /// `model-embedding.bin` ([`crate::embedding::MODEL_FILE`]), the model trained with a
-    /// sentence embedding, when the folder has one that is not empty. Used only with
-    /// `--embedding`.
+    /// sentence embedding, when the folder has one that is not empty (the built-in folder has
+    /// one only in a build with `--features embedding`). Used only with `--embedding`.
     pub embedding_model: Option<(Arc<str>, Cow<'static, [u8]>)>,
 }
 

@@ -53,12 +53,12 @@ impl Settings {
     /// trying settings by cross-validation without rebuilding. `train` without `--folds` never
     /// reads them: the shipped model is always trained with [`Settings::SHIPPED`].
     pub(crate) fn for_trials() -> Settings {
-        let get = |name: &str, default: f32| {
+        fn get<T: std::str::FromStr>(name: &str, default: T) -> T {
             std::env::var(format!("SAFEGUARD_TRAIN_{name}"))
                 .ok()
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(default)
-        };
+        }
         let s = Settings::SHIPPED;
         Settings {
             epochs: get("EPOCHS", s.epochs as f32) as u32,
@@ -68,10 +68,7 @@ impl Settings {
             first_label: get("FIRST_LABEL", s.first_label),
             danger_weight: get("DANGER_WEIGHT", s.danger_weight),
             table_weight: get("TABLE_WEIGHT", s.table_weight),
-            seed: std::env::var("SAFEGUARD_TRAIN_SEED")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(s.seed),
+            seed: get("SEED", s.seed),
         }
     }
 
