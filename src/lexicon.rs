@@ -18,6 +18,7 @@
 //! built on the first unknown word (a few ms), so start-up does not pay for it.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::hash::BuildHasher;
 use std::sync::OnceLock;
 
@@ -25,6 +26,7 @@ use hashbrown::HashTable;
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use crate::content::{Content, LexiconDef};
+use crate::instance::Instance;
 
 /// Compiled word rules; built once per content load, then read-only.
 #[derive(Debug, Clone)]
@@ -43,6 +45,53 @@ pub struct Lexicon {
     /// away from every target than its length difference, so it is never looked at: without
     /// this bound a single 100,000-letter "word" would cost n² deletion variants of n bytes.
     longest_target: usize,
+    /// Which lexicon this is, for the memo of corrections ([`TYPOS`]).
+    instance: Instance,
+}
+
+thread_local! {
+    /// The corrections this thread has worked out, so that a misspelling people often make
+    /// costs one lookup after the first time rather than dozens of lookups and edit distances
+    /// (a tenth of `classify`'s time on corpus messages: BENCHMARKS.md).
+    static TYPOS: RefCell<Typos> = RefCell::new(Typos::default());
+}
+
+/// Unknown words to the target each was corrected to, for one lexicon.
+#[derive(Default)]
+struct Typos {
+    lexicon: u64,
+    answers: FxHashMap<Box<str>, Option<u32>>,
+}
+
+impl Typos {
+    /// Words remembered before the memo empties and begins again: well under a megabyte.
+    const CAPACITY: usize = 4096;
+    /// Longer words are worked out afresh: nobody misspells them the same way twice.
+    const LONGEST: usize = 30;
+
+    /// The correction of `word` by the lexicon `lexicon`, from the memo or `work_out`.
+    fn answer(
+        &mut self,
+        lexicon: u64,
+        word: &str,
+        work_out: impl FnOnce() -> Option<u32>,
+    ) -> Option<u32> {
+        if self.lexicon != lexicon {
+            self.lexicon = lexicon;
+            self.answers.clear();
+        }
+        if let Some(&answer) = self.answers.get(word) {
+            return answer;
+        }
+        let answer = work_out();
+        if word.len() <= Self::LONGEST {
+            if self.answers.len() >= Self::CAPACITY {
+                self.answers.clear();
+            }
+            self.answers.insert(word.into(), answer);
+        }
+        answer
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -90,6 +139,7 @@ impl Lexicon {
             min_len: def.typo_min_len.max(3),
             two_edits_len: def.typo_two_edits_len.max(def.typo_min_len),
             longest_target: 0,
+            instance: Instance::new(),
         };
         for word in words {
             lexicon.known.insert(word);
@@ -195,7 +245,18 @@ impl Lexicon {
     /// Cost: one hash lookup per deletion variant of `word` (about n, or n²/2 for words of
     /// `typo_two_edits_len` letters or more), reusing one buffer; an edit distance per
     /// candidate found.
+    ///
+    /// Worked out once per word and thread, then remembered ([`TYPOS`]).
     pub(crate) fn correct(&self, word: &str) -> Option<&str> {
+        let id = TYPOS.with(|memo| {
+            let mut memo = memo.borrow_mut();
+            memo.answer(self.instance.id(), word, || self.correction(word))
+        });
+        id.map(|id| self.targets[id as usize].word.as_str())
+    }
+
+    /// [`Lexicon::correct`] worked out afresh, as the target's index.
+    fn correction(&self, word: &str) -> Option<u32> {
         if !word.is_ascii() {
             return None;
         }
@@ -230,7 +291,7 @@ impl Lexicon {
         };
         consider(word);
         for_each_deletion(word, max, &mut Vec::with_capacity(word.len()), consider);
-        best.map(|(_, _, _, inv_id)| self.targets[(u32::MAX - inv_id) as usize].word.as_str())
+        best.map(|(_, _, _, inv_id)| u32::MAX - inv_id)
     }
 
     /// Whether `word` is a negation ("not", "nobody"...): the model marks the words after one.
@@ -547,6 +608,20 @@ mod tests {
         assert!(started.elapsed() < std::time::Duration::from_secs(1));
         assert_eq!(l.correct("reportxxx"), None, "three edits away");
         assert_eq!(l.correct("reportxx"), Some("report"), "two edits away");
+    }
+
+    #[test]
+    fn a_remembered_correction_belongs_to_its_own_lexicon() {
+        let (first, second) = (
+            lexicon(&[], &["report"], &[]),
+            lexicon(&[], &["repeat"], &[]),
+        );
+        // Each twice in turn on one thread: the second time from the memo.
+        for _ in 0..2 {
+            assert_eq!(first.correct("repord"), Some("report"));
+            assert_eq!(second.correct("repord"), None);
+            assert_eq!(second.correct("repeet"), Some("repeat"));
+        }
     }
 
     #[test]

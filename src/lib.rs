@@ -23,6 +23,7 @@ pub mod corpus;
 pub mod embedding;
 pub mod eval;
 mod fnv;
+mod instance;
 pub mod learn;
 pub mod lexicon;
 pub mod logging;

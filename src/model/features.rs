@@ -89,33 +89,53 @@ impl Negations for crate::lexicon::Lexicon {
 }
 
 /// Call `f` with every feature of `heard` (lower-case ASCII words separated by single spaces,
-/// as [`crate::brain::Understanding::heard`]), in a fixed order; a feature that occurs twice
-/// is given twice.
-pub(crate) fn for_each(heard: &str, negations: &impl Negations, mut f: impl FnMut(u64)) {
+/// as [`crate::brain::Understanding::heard`]); a feature that occurs twice is given twice.
+/// The order is fixed, but nothing depends on it: training sorts them and the model adds
+/// whole numbers.
+pub(crate) fn for_each(heard: &str, negations: &impl Negations, f: impl FnMut(u64)) {
+    struct Each<F>(F);
+    impl<F: FnMut(u64)> Sink for Each<F> {
+        fn word(&mut self, word: &str) -> u64 {
+            own(word, &mut self.0)
+        }
+        fn feature(&mut self, id: u64) {
+            (self.0)(id);
+        }
+    }
+    walk(heard, negations, &mut Each(f));
+}
+
+/// Where [`walk`] sends a message's features: a word's own features (the same wherever the
+/// word stands: see [`own`]) apart from those of its place in the message, so that the model
+/// can add a frequent word's own features from a memo instead of hashing and looking up each
+/// of its dozen pieces again ([`super::memo`]).
+pub(crate) trait Sink {
+    /// Take the features [`own`] gives `word`, and return what it returns.
+    fn word(&mut self, word: &str) -> u64;
+    /// Take one feature of a word's place: a negated word, a word pair, the length band.
+    fn feature(&mut self, id: u64);
+}
+
+/// Every feature of `heard` ([`for_each`]) into `sink`.
+pub(crate) fn walk(heard: &str, negations: &impl Negations, sink: &mut impl Sink) {
     let mut previous = START;
     let mut words = 0usize;
     let mut negated = 0usize;
     for word in heard.split(' ').filter(|w| !w.is_empty()) {
         words += 1;
-        let mut id = fnv(WORD, word.bytes());
-        f(id);
-        if word.bytes().any(|b| b.is_ascii_digit()) {
-            id = fnv(SHAPE, shape(word.as_bytes()));
-            f(id);
-        }
+        let mut id = sink.word(word);
         if negations.is_negation(word) {
             negated = negations.window();
         } else if negated > 0 {
             negated -= 1;
             id = fnv(NEGATED, word.bytes());
-            f(id);
+            sink.feature(id);
         }
-        f(pair(previous, id));
+        sink.feature(pair(previous, id));
         previous = id;
-        pieces(word.as_bytes(), &mut f);
     }
     if words > 0 {
-        f(pair(previous, END));
+        sink.feature(pair(previous, END));
     }
     let band: u8 = match words {
         0 => 0,
@@ -125,8 +145,25 @@ pub(crate) fn for_each(heard: &str, negations: &impl Negations, mut f: impl FnMu
         9..=20 => 4,
         _ => 5,
     };
-    f(fnv(LENGTH, [band]));
+    sink.feature(fnv(LENGTH, [band]));
 }
+
+/// The features of `word` alone: the word, its digit shape if it has a digit, its pieces.
+/// Returns the feature that stands for the word in word pairs (its shape, if it has one).
+pub(crate) fn own(word: &str, f: &mut impl FnMut(u64)) -> u64 {
+    let mut id = fnv(WORD, word.bytes());
+    f(id);
+    if word.bytes().any(|b| b.is_ascii_digit()) {
+        id = fnv(SHAPE, shape(word.as_bytes()));
+        f(id);
+    }
+    pieces(word.as_bytes(), f);
+    id
+}
+
+/// The most features [`own`] gives a word: the word, its shape, and its pieces of 3, 4 and 5
+/// bytes when it is 30 bytes long (a longer word gives only its edge pieces).
+pub(crate) const MOST_OWN: usize = 2 + 30 + 29 + 28;
 
 /// `word` with each run of digits made one `0`.
 fn shape(word: &[u8]) -> impl Iterator<Item = u8> + '_ {

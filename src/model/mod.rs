@@ -14,10 +14,13 @@
 //! `check` can refuse a model that no longer matches `responses/` ([`Model::fingerprint`]).
 
 pub mod features;
+mod memo;
 mod table;
 pub mod train;
 
 use table::Rows;
+
+use crate::instance::Instance;
 
 /// The first bytes of a model file, and its format version (2: weights in 8 bits).
 const MAGIC: &[u8; 8] = b"SGBMODL2";
@@ -54,6 +57,8 @@ pub struct Model {
     fingerprint: u64,
     /// The sentence embedding's weights, for a model trained with one.
     dense: Option<Dense>,
+    /// Which model this is, for the memo of words' features ([`memo`]).
+    instance: Instance,
 }
 
 impl Model {
@@ -103,21 +108,26 @@ impl Model {
         out: &mut Vec<f32>,
     ) {
         let n = self.classes.len() + 1;
-        out.clear();
-        out.resize(n, 0.0);
-        let mut count = 0u32;
-        features::for_each(heard, negations, |h| {
-            count += 1;
-            if let Some(row) = self.rows.get(h) {
-                for (o, &w) in out.iter_mut().zip(row) {
-                    *o += f32::from(w);
-                }
-            }
+        let mut sums = [0i64; 32];
+        let mut wide = Vec::new();
+        let sums = if n <= sums.len() {
+            &mut sums[..n]
+        } else {
+            wide.resize(n, 0);
+            &mut wide[..]
+        };
+        let count = memo::with_tally(self.instance.id(), &self.rows, sums, |tally| {
+            features::walk(heard, negations, tally);
+            tally.count
         });
         let norm = 1.0 / (count.max(1) as f32).sqrt();
-        for ((o, b), s) in out.iter_mut().zip(&self.bias).zip(&self.scale) {
-            *o = *o * s * norm + b;
-        }
+        out.clear();
+        out.extend(
+            sums.iter()
+                .zip(&self.bias)
+                .zip(&self.scale)
+                .map(|((&sum, b), s)| sum as f32 * s * norm + b),
+        );
         if let Some(dense) = &self.dense {
             for (e, row) in embedding.iter().zip(dense.weights.chunks_exact(n)) {
                 for (o, w) in out.iter_mut().zip(row) {
@@ -251,6 +261,7 @@ impl Model {
             bias,
             fingerprint,
             dense,
+            instance: Instance::new(),
         })
     }
 
@@ -274,6 +285,7 @@ impl Model {
             bias,
             fingerprint,
             dense,
+            instance: Instance::new(),
         }
     }
 }
