@@ -166,7 +166,7 @@ mod tests {
 
     /// What the model gives `text` with every feature looked up afresh, as before the memo.
     fn afresh(m: &Model, text: &str) -> Vec<f32> {
-        let mut sums = vec![0.0f32; 3];
+        let mut sums = [0.0f32; 3];
         let mut count = 0u32;
         for_each(text, &NoNegations, |h| {
             count += 1;
