@@ -78,6 +78,23 @@ fn a_misspelt_danger_word_still_gets_999_first() {
 }
 
 #[test]
+fn an_sos_alone_gets_999_first_from_the_patterns_without_the_model() {
+    // The model alone used to hear the SOS emoji; the patterns must too, whatever a retrained
+    // model makes of it.
+    let content = safeguard_bot::content::Content::embedded().expect("built-in content");
+    let patterns_only = Brain::new(content).expect("built-in content compiles");
+    let danger_line = phone("police_999");
+    for text in ["🆘", "SOS", "sos pls", "🆘🆘 help", "s o s"] {
+        let reply = ask(&patterns_only, text);
+        assert_eq!(reply.intent, "emergency", "{text:?} got {reply:?}");
+        let first_line = reply.reply.lines().next().unwrap_or_default();
+        assert!(first_line.contains(&danger_line), "{text:?}: {first_line:?}");
+    }
+    // Not every mention of the word is a cry for help.
+    assert_ne!(ask(&patterns_only, "what does sos stand for").intent, "emergency");
+}
+
+#[test]
 fn ordinary_words_are_not_corrected_into_domain_words() {
     let brain = brain();
     // "rude" is one letter from "nude", "hunting" two from "hurting": both are real words.
