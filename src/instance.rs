@@ -4,9 +4,10 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A number no other object of this process has. It says nothing of the contents, so every
-/// two compare equal: a model read back from its own bytes is still the same model. A clone
-/// keeps it, which is right for the objects that hold one: they are never changed once built.
+/// A number no other object built in this process has (a clone keeps it, which is right for
+/// the objects that hold one: they are never changed once built). It says nothing of the
+/// contents, so every two compare equal: a model read back from its own bytes is still the
+/// same model.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Instance(u64);
 

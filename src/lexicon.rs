@@ -50,17 +50,19 @@ pub struct Lexicon {
 }
 
 thread_local! {
-    /// The corrections this thread has worked out, so that a misspelling people often make
-    /// costs one lookup after the first time rather than dozens of lookups and edit distances
-    /// (a tenth of `classify`'s time on corpus messages: BENCHMARKS.md).
+    /// The corrections this thread has found, so that a misspelling people often make costs
+    /// one lookup after the first time rather than dozens of lookups and edit distances (a
+    /// tenth of `classify`'s time on corpus messages: BENCHMARKS.md).
     static TYPOS: RefCell<Typos> = RefCell::new(Typos::default());
 }
 
-/// Unknown words to the target each was corrected to, for one lexicon.
+/// Misspelt words to the known word each was corrected to, for one lexicon. A word nothing is
+/// close to (a name, mostly) is never remembered, so what people type is not kept beyond its
+/// message; the map is keyed with a random seed, so nobody can craft words that collide.
 #[derive(Default)]
 struct Typos {
     lexicon: u64,
-    answers: FxHashMap<Box<str>, Option<u32>>,
+    answers: std::collections::HashMap<Box<str>, u32>,
 }
 
 impl Typos {
@@ -81,14 +83,14 @@ impl Typos {
             self.answers.clear();
         }
         if let Some(&answer) = self.answers.get(word) {
-            return answer;
+            return Some(answer);
         }
         let answer = work_out();
-        if word.len() <= Self::LONGEST {
+        if let Some(target) = answer.filter(|_| word.len() <= Self::LONGEST) {
             if self.answers.len() >= Self::CAPACITY {
                 self.answers.clear();
             }
-            self.answers.insert(word.into(), answer);
+            self.answers.insert(word.into(), target);
         }
         answer
     }
@@ -246,7 +248,8 @@ impl Lexicon {
     /// `typo_two_edits_len` letters or more), reusing one buffer; an edit distance per
     /// candidate found.
     ///
-    /// Worked out once per word and thread, then remembered ([`TYPOS`]).
+    /// A correction found is remembered per thread ([`TYPOS`]), so the same misspelling costs
+    /// one lookup the next time.
     pub(crate) fn correct(&self, word: &str) -> Option<&str> {
         let id = TYPOS.with(|memo| {
             let mut memo = memo.borrow_mut();

@@ -9,24 +9,30 @@
 //!
 //! The answer is exactly the one without the memo: weights are whole numbers of 8-bit steps
 //! ([`super::table`]), summed here as integers, and integer sums do not depend on their order.
+//!
+//! Privacy: only words the model itself knows as words (it learnt them from the corpus) and
+//! that hold no digit are remembered, so a name, a phone number or a postcode someone types is
+//! never kept beyond its message. The memo is keyed with a random seed per process, so
+//! nobody can craft words that pile into one bucket.
 
 use std::cell::RefCell;
-
-use rustc_hash::FxHashMap;
+use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
 
 use super::features::{self, Sink};
 use super::table::Rows;
 
-/// Words remembered per thread before the memo is emptied and begins again: about 1 MB, and
-/// more distinct words than a day of messages holds (a flood of made-up words only costs the
-/// lookups the memo saves).
+/// Words remembered per thread and model before the memo is emptied and begins again: about
+/// 1 MB. Only words the model knows are kept, so a flood of made-up words never fills it.
 const CAPACITY: usize = 8192;
 
 /// Longer words are looked up afresh each time: nobody writes them twice.
 const LONGEST: usize = 30;
 
 thread_local! {
-    static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
+    /// Two memos, for two models: the plain model and the one with an embedding take turns on
+    /// the same messages, and one memo would be emptied at every turn.
+    static MEMOS: RefCell<[Memo; 2]> = RefCell::new([Memo::default(), Memo::default()]);
 }
 
 /// The words seen on this thread and the sums of their own features' rows.
@@ -37,15 +43,17 @@ struct Memo {
     model: u64,
     width: usize,
     /// Word to its place in `entries`.
-    index: FxHashMap<Box<str>, u32>,
+    index: HashMap<Box<str>, u32, RandomState>,
     /// Per word: the feature that stands for it in word pairs, and how many own features it has.
     entries: Vec<(u64, u32)>,
     /// Per word, `width` sums, one per column, in 8-bit steps. `i16` holds them: a word has at
-    /// most [`features::MOST_OWN`] own features of at most 127 steps each.
+    /// most [`features::MOST_OWN`] own features of at most 128 steps each.
     sums: Vec<i16>,
+    /// When this thread last used it, to replace the memo used least recently.
+    used: u64,
 }
 
-const _: () = assert!(features::MOST_OWN * 127 <= i16::MAX as usize);
+const _: () = assert!(features::MOST_OWN * 128 <= i16::MAX as usize);
 
 /// The running scores of one message: every feature's row added up, in 8-bit steps.
 pub(super) struct Tally<'a> {
@@ -78,10 +86,14 @@ impl Sink for Tally<'_> {
         }
         let mut own = vec![0i16; self.memo.width];
         let mut count = 0u32;
+        let mut known = false;
         let rows = self.rows;
         let id = features::own(word, &mut |h| {
+            let row = rows.get(h);
+            // The first feature is the word itself.
+            known |= count == 0 && row.is_some();
             count += 1;
-            if let Some(row) = rows.get(h) {
+            if let Some(row) = row {
                 for (s, &w) in own.iter_mut().zip(row) {
                     *s += i16::from(w);
                 }
@@ -89,7 +101,7 @@ impl Sink for Tally<'_> {
         });
         add(self.sums, &own);
         self.count += count;
-        if word.len() <= LONGEST {
+        if known && word.len() <= LONGEST && !word.bytes().any(|b| b.is_ascii_digit()) {
             self.memo.remember(word, id, count, &own);
         }
         id
@@ -117,19 +129,27 @@ impl Memo {
 }
 
 /// Run `score` with a tally over `rows` (of `width` columns) for the model `model`, its sums
-/// in `sums` (zeroed by the caller), using and growing this thread's memo.
+/// in `sums` (zeroed by the caller), using and growing this thread's memo of that model.
 pub(super) fn with_tally<R>(
     model: u64,
     rows: &Rows,
     sums: &mut [i64],
     score: impl FnOnce(&mut Tally<'_>) -> R,
 ) -> R {
-    MEMO.with(|memo| {
-        let mut memo = memo.borrow_mut();
+    MEMOS.with(|memos| {
+        // Should scoring ever call back into a model on this thread, the inner call works with
+        // a memo of its own rather than panic on the borrowed one.
+        let mut spare = Memo::default();
+        let mut borrowed = memos.try_borrow_mut().ok();
+        let memo = match borrowed.as_deref_mut() {
+            Some(memos) => pick(memos, model, sums.len()),
+            None => &mut spare,
+        };
         if memo.model != model || memo.width != sums.len() {
             *memo = Memo {
                 model,
                 width: sums.len(),
+                used: memo.used,
                 ..Memo::default()
             };
         }
@@ -137,15 +157,27 @@ pub(super) fn with_tally<R>(
             rows,
             sums,
             count: 0,
-            memo: &mut memo,
+            memo,
         };
         score(&mut tally)
     })
 }
 
+/// The memo of `model` (of `width` columns) if there is one, else the one used least recently
+/// (the caller empties it for `model`); marked as used now.
+fn pick(memos: &mut [Memo; 2], model: u64, width: usize) -> &mut Memo {
+    let now = memos.iter().map(|m| m.used).max().unwrap_or(0) + 1;
+    let at = memos
+        .iter()
+        .position(|m| m.model == model && m.width == width)
+        .unwrap_or_else(|| usize::from(memos[1].used < memos[0].used));
+    memos[at].used = now;
+    &mut memos[at]
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::features::{for_each, NoNegations};
+    use super::super::features::{for_each, Negations, NoNegations};
     use super::super::Model;
 
     /// A model that knows every feature of `texts`, with made-up weights.
@@ -164,11 +196,22 @@ mod tests {
         Model::assemble(classes, keys, weights, vec![0.1, -0.2, 0.3], 1, None)
     }
 
+    /// "not" negates the next two words.
+    struct Not;
+    impl Negations for Not {
+        fn is_negation(&self, word: &str) -> bool {
+            word == "not"
+        }
+        fn window(&self) -> usize {
+            2
+        }
+    }
+
     /// What the model gives `text` with every feature looked up afresh, as before the memo.
     fn afresh(m: &Model, text: &str) -> Vec<f32> {
         let mut sums = [0.0f32; 3];
         let mut count = 0u32;
-        for_each(text, &NoNegations, |h| {
+        for_each(text, &Not, |h| {
             count += 1;
             if let Some(row) = m.rows.get(h) {
                 for (s, &w) in sums.iter_mut().zip(row) {
@@ -190,21 +233,24 @@ mod tests {
 
     #[test]
     fn remembered_words_give_exactly_what_looking_up_afresh_gives() {
+        let long = "a".repeat(40);
         let texts = [
             "help me please he is hurting me",
-            "is it illegal to send 2 pics",
+            "is it illegal to send 2 pics by 9pm",
+            "i am not in danger not at all",
+            "aaaa aaaaaa banana",
+            &long,
         ];
-        let (one, two) = (model(&texts, 1), model(&texts, 2));
+        // Three models on one thread, so that a memo is also given up and taken back.
+        let models = [model(&texts, 1), model(&texts, 2), model(&texts[..2], 3)];
         let mut p = Vec::new();
-        // Each model twice, in turn, on one thread: the second time from the memo, and never
-        // from the other model's sums.
-        for _ in 0..2 {
-            for m in [&one, &two] {
+        for round in 0..3 {
+            for m in models.iter().skip(round % 2) {
                 for text in texts
                     .iter()
                     .chain(&["please help me now", "unknown words here"])
                 {
-                    m.probabilities(text, &NoNegations, &mut p);
+                    m.probabilities(text, &Not, &mut p);
                     assert_eq!(p, afresh(m, text), "{text}");
                 }
             }
