@@ -78,20 +78,38 @@ fn a_misspelt_danger_word_still_gets_999_first() {
 }
 
 #[test]
-fn an_sos_alone_gets_999_first_from_the_patterns_without_the_model() {
+fn an_sos_or_a_wish_to_end_it_gets_999_first_from_the_patterns_without_the_model() {
     // The model alone used to hear the SOS emoji; the patterns must too, whatever a retrained
     // model makes of it.
     let content = safeguard_bot::content::Content::embedded().expect("built-in content");
     let patterns_only = Brain::new(content).expect("built-in content compiles");
     let danger_line = phone("police_999");
-    for text in ["🆘", "SOS", "sos pls", "🆘🆘 help", "s o s"] {
+    for text in [
+        "🆘",
+        "SOS",
+        "sos pls",
+        "🆘🆘 help",
+        "s o s",
+        "🆘🆘🆘🆘🆘🆘🆘",
+        "please help me sos",
+        // Words after the phrase, and a full stop folded to a space, must not hide it.
+        "im ready to end it. i cant do this anymore",
+        "ready to end it rn",
+        "nobody would miss me sorry for ranting",
+    ] {
         let reply = ask(&patterns_only, text);
         assert_eq!(reply.intent, "emergency", "{text:?} got {reply:?}");
         let first_line = reply.reply.lines().next().unwrap_or_default();
-        assert!(first_line.contains(&danger_line), "{text:?}: {first_line:?}");
+        assert!(
+            first_line.contains(&danger_line),
+            "{text:?}: {first_line:?}"
+        );
     }
     // Not every mention of the word is a cry for help.
-    assert_ne!(ask(&patterns_only, "what does sos stand for").intent, "emergency");
+    assert_ne!(
+        ask(&patterns_only, "what does sos stand for").intent,
+        "emergency"
+    );
 }
 
 #[test]
