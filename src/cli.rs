@@ -138,6 +138,7 @@ impl From<io::Error> for Failure {
 
 /// Parse the command line, run it, and return the process exit code.
 pub fn main() -> i32 {
+    crate::privacy::forbid_core_dumps();
     quiet_panics();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

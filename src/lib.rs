@@ -30,6 +30,7 @@ pub mod logging;
 pub mod matcher;
 pub mod model;
 pub mod normalize;
+pub mod privacy;
 pub mod problem;
 pub mod reply;
 pub mod scoring;

@@ -2,7 +2,8 @@
 //!
 //! - `/metrics` after a scripted conversation, in polling mode (`--metrics-listen`) and on the
 //!   webhook listener: the right counts, the content version, and none of the users' texts,
-//!   names, usernames or ids.
+//!   names, usernames or ids; and the serving bot cannot dump core (a crash writes no memory,
+//!   so no message, to disk).
 //! - SIGHUP: a changed copy of `responses/` changes the replies; a broken one is refused with
 //!   its first problem in the log, and the old content keeps answering; the metrics show the
 //!   version and the reload results. Without `--responses` a reload says there is nothing to do.
@@ -233,6 +234,12 @@ async fn polling_metrics_count_a_conversation_and_hold_no_user_data() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     expected.assert_scraped(&scraped, brain.version());
+    // A crash must not copy the conversation to disk: no core file, whatever the shell allowed.
+    assert_eq!(
+        bot.core_file_limits(),
+        Some(("0".to_owned(), "0".to_owned())),
+        "the serving bot must not be able to dump core"
+    );
     stop_cleanly(&mut bot);
     assert_log_holds_none(&bot.log(), &expected.personal);
 }

@@ -111,6 +111,17 @@ impl BotProcess {
     pub fn peak_memory_kib(&self) -> Option<u64> {
         memory_kib(self.pid(), "VmHWM")
     }
+
+    /// The process's soft and hard limits on core files, as `/proc/PID/limits` shows them
+    /// ("0" when core dumps are off).
+    pub fn core_file_limits(&self) -> Option<(String, String)> {
+        let limits = std::fs::read_to_string(format!("/proc/{}/limits", self.pid())).ok()?;
+        let line = limits
+            .lines()
+            .find(|l| l.starts_with("Max core file size"))?;
+        let mut values = line["Max core file size".len()..].split_whitespace();
+        Some((values.next()?.to_owned(), values.next()?.to_owned()))
+    }
 }
 
 /// A field of `/proc/PID/status` in KiB: `VmRSS` (resident now) or `VmHWM` (its peak so far).
