@@ -79,8 +79,8 @@ fn a_misspelt_danger_word_still_gets_999_first() {
 
 #[test]
 fn an_sos_or_a_wish_to_end_it_gets_999_first_from_the_patterns_without_the_model() {
-    // The model alone used to hear the SOS emoji; the patterns must too, whatever a retrained
-    // model makes of it.
+    // The model alone used to hear the SOS emoji (and some blackmail with a deadline); the
+    // patterns must too, whatever a retrained model makes of it.
     let content = safeguard_bot::content::Content::embedded().expect("built-in content");
     let patterns_only = Brain::new(content).expect("built-in content compiles");
     let danger_line = phone("police_999");
@@ -96,6 +96,12 @@ fn an_sos_or_a_wish_to_end_it_gets_999_first_from_the_patterns_without_the_model
         "im ready to end it. i cant do this anymore",
         "ready to end it rn",
         "nobody would miss me sorry for ranting",
+        // Blackmail for money with a deadline, however the threat is worded.
+        "i think my nude is being shared and they want money by 9 tonight",
+        "he wants £50 by tonight or my pics get shared",
+        "it says my pics go up tonight",
+        "blackmail. deadline 8pm. im 16",
+        "mae o isio £100 erbyn hanner nos neu bydd o'n rhannu'r lluniau",
     ] {
         let reply = ask(&patterns_only, text);
         assert_eq!(reply.intent, "emergency", "{text:?} got {reply:?}");
@@ -108,6 +114,15 @@ fn an_sos_or_a_wish_to_end_it_gets_999_first_from_the_patterns_without_the_model
     // Not every mention of the word is a cry for help.
     assert_ne!(
         ask(&patterns_only, "what does sos stand for").intent,
+        "emergency"
+    );
+    // Nor is every payment due with photos in the sentence.
+    assert_ne!(
+        ask(
+            &patterns_only,
+            "I ordered the school photos and the photographer wants the money by tomorrow"
+        )
+        .intent,
         "emergency"
     );
 }
