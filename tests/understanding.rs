@@ -128,6 +128,51 @@ fn an_sos_or_a_wish_to_end_it_gets_999_first_from_the_patterns_without_the_model
 }
 
 #[test]
+fn danger_now_in_words_the_model_may_not_know_gets_999_first_from_the_patterns() {
+    // Each kind was missed by the model on held-out data: the patterns must catch it alone.
+    let content = safeguard_bot::content::Content::embedded().expect("built-in content");
+    let patterns_only = Brain::new(content).expect("built-in content compiles");
+    for text in [
+        // Welsh: "I'm thinking of killing myself tonight", "I want to die", "come quickly".
+        "dw i'n meddwl am ladd fy hun heno",
+        "dwi isio marw",
+        "dewch yn gyflym plis",
+        // An adult who has been messaging a child turns up for them, or they are meeting today.
+        "the guy whos been messaging her is at the school gates right now",
+        "a man just turned up at the door asking for my daughter by name",
+        "my son is meeting a 30 year old from fortnite at the park in an hour",
+        "she has left with a man she met online",
+        // Coercion on camera, abuse streamed live, money due today.
+        "he wants me to take my clothes off on camera now",
+        "theres a kid being abused live on this stream",
+        "they will send my pics to everyone unless i pay today",
+        // Short cries.
+        "NEED POLICE",
+        "emergency",
+        "not safe",
+    ] {
+        assert_eq!(
+            ask(&patterns_only, text).intent,
+            "emergency",
+            "{text:?} should get 999 first"
+        );
+    }
+    // The same words about the past, a story or a question are not danger now.
+    for text in [
+        "the kidnapping in that film last night was so scary",
+        "he used to hold my head under the bath water when i was little",
+        "what do you do if you see a kid being abused on a live stream",
+        "is it safe to meet someone from online",
+    ] {
+        assert_ne!(
+            ask(&patterns_only, text).intent,
+            "emergency",
+            "{text:?} is not danger now"
+        );
+    }
+}
+
+#[test]
 fn ordinary_words_are_not_corrected_into_domain_words() {
     let brain = brain();
     // "rude" is one letter from "nude", "hunting" two from "hurting": both are real words.
