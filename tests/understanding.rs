@@ -139,7 +139,7 @@ fn danger_now_in_words_the_model_may_not_know_gets_999_first_from_the_patterns()
         "dewch yn gyflym plis",
         // An adult who has been messaging a child turns up for them, or they are meeting today.
         "the guy whos been messaging her is at the school gates right now",
-        "a man just turned up at the door asking for my daughter by name",
+        "a man from snapchat just turned up at the door asking for my daughter",
         "my son is meeting a 30 year old from fortnite at the park in an hour",
         "she has left with a man she met online",
         // Coercion on camera, abuse streamed live, money due today.
@@ -150,6 +150,10 @@ fn danger_now_in_words_the_model_may_not_know_gets_999_first_from_the_patterns()
         "NEED POLICE",
         "emergency",
         "not safe",
+        "my nudes will be posted at 9 unless i pay",
+        "he is making me strip",
+        "dere'n glou",
+        "dwi isho marw",
     ] {
         assert_eq!(
             ask(&patterns_only, text).intent,
@@ -163,6 +167,20 @@ fn danger_now_in_words_the_model_may_not_know_gets_999_first_from_the_patterns()
         "he used to hold my head under the bath water when i was little",
         "what do you do if you see a kid being abused on a live stream",
         "is it safe to meet someone from online",
+        // Everyday messages with the same words (a reviewer's probes).
+        "the postman turned up asking for my dad",
+        "the man is at the school gates now to pick up his son",
+        "they wont deliver unless i pay today",
+        "dont hang up or ill miss the bus lol",
+        "my son is meeting a 16 year old friend after school",
+        "she left with a man she knows, her uncle",
+        "the swim coach is putting her face under the water",
+        "the school photos go up tonight on the website",
+        "is it happening now or tomorrow",
+        "dwi ddim isio marw",
+        "mae'r wefan ddim yn ddiogel",
+        "helpwch fi gyda fy ngwaith cartref",
+        "tyrd yma",
     ] {
         assert_ne!(
             ask(&patterns_only, text).intent,
