@@ -77,12 +77,18 @@ fn a_misspelt_danger_word_still_gets_999_first() {
     }
 }
 
+/// The built-in table without its model, so a test shows what the patterns catch alone,
+/// whatever a retrained model makes of the same message.
+fn patterns_only() -> Brain {
+    let content = safeguard_bot::content::Content::embedded().expect("built-in content");
+    Brain::new(content).expect("built-in content compiles")
+}
+
 #[test]
 fn an_sos_or_a_wish_to_end_it_gets_999_first_from_the_patterns_without_the_model() {
     // The model alone used to hear the SOS emoji (and some blackmail with a deadline); the
     // patterns must too, whatever a retrained model makes of it.
-    let content = safeguard_bot::content::Content::embedded().expect("built-in content");
-    let patterns_only = Brain::new(content).expect("built-in content compiles");
+    let patterns_only = patterns_only();
     let danger_line = phone("police_999");
     for text in [
         "🆘",
@@ -130,8 +136,7 @@ fn an_sos_or_a_wish_to_end_it_gets_999_first_from_the_patterns_without_the_model
 #[test]
 fn danger_now_in_words_the_model_may_not_know_gets_999_first_from_the_patterns() {
     // Each kind was missed by the model on held-out data: the patterns must catch it alone.
-    let content = safeguard_bot::content::Content::embedded().expect("built-in content");
-    let patterns_only = Brain::new(content).expect("built-in content compiles");
+    let patterns_only = patterns_only();
     for text in [
         // Welsh: "I'm thinking of killing myself tonight", "I want to die", "come quickly".
         "dw i'n meddwl am ladd fy hun heno",
