@@ -32,6 +32,7 @@ use crate::normalize::fold;
 use crate::problem::{Loc, Problem};
 use crate::reply::{render, Button, Kind, ReplyParts, MEDIA};
 use crate::scoring::{Scan, Scoring};
+use crate::tense::Tense;
 
 /// The id of the intent that answers when nothing else does (a DESIGN.md contract id).
 pub const FALLBACK: &str = "fallback";
@@ -71,8 +72,12 @@ pub struct Understanding {
     pub model: Vec<f32>,
     /// The model's probability that danger is happening now (0 without a model).
     pub danger: f32,
-    /// Whether the patterns saw danger only negated ("I'm not in danger").
+    /// Whether the patterns saw danger only negated ("I'm not in danger"), or told as over
+    /// ([`Understanding::danger_over`]).
     pub danger_negated: bool,
+    /// Whether the patterns saw danger in a message told as over ("two years ago"), and so
+    /// counted it as negated ([`crate::tense`]).
+    pub danger_over: bool,
     /// Which opinion decided.
     pub decided_by: DecidedBy,
 }
@@ -191,6 +196,8 @@ pub struct Brain {
     /// The engine that finds them.
     matcher: Matcher,
     lexicon: Lexicon,
+    /// Whether a message tells its danger as over.
+    tense: Tense,
     topics: Vec<Topic>,
     fallback: usize,
     media: String,
@@ -276,6 +283,9 @@ impl Brain {
             .map_err(|p| problems.extend(p))
             .ok();
         let lexicon = Lexicon::from_content(&content);
+        let tense = Tense::build(&content.lexicon)
+            .map_err(|p| problems.extend(p))
+            .unwrap_or_default();
         // The lexicon holds the word list compiled; the brain keeps what it compiled, not the
         // 600 KB of `words.txt` a second time.
         content.lexicon.dictionary = String::new();
@@ -332,6 +342,7 @@ impl Brain {
                     scoring,
                     matcher,
                     lexicon,
+                    tense,
                     topics,
                     fallback,
                     media,
@@ -505,7 +516,8 @@ impl Brain {
     pub fn understand(&self, text: &str) -> Understanding {
         let folded = fold(text);
         let rewritten = self.lexicon.rewrite(&folded);
-        let scan = self.scoring.scan(&self.matcher, &rewritten, &self.lexicon);
+        let mut scan = self.scoring.scan(&self.matcher, &rewritten, &self.lexicon);
+        let danger_over = self.danger_over(&mut scan, &rewritten);
         // What was heard is the folded text itself when no word rule changed it: no copy.
         let heard = match rewritten {
             Cow::Owned(changed) => changed,
@@ -525,8 +537,25 @@ impl Brain {
             model,
             danger,
             danger_negated,
+            danger_over,
             decided_by,
         }
+    }
+
+    /// When danger patterns matched a message told as over ([`crate::tense`]), count them as
+    /// negated: the patterns then leave danger to the model's higher threshold.
+    fn danger_over(&self, scan: &mut Scan, heard: &str) -> bool {
+        let danger: Vec<usize> = (0..self.topics.len())
+            .filter(|&i| self.topics[i].danger && scan.scores[i] > 0)
+            .collect();
+        if danger.is_empty() || !self.tense.told_as_over(heard) {
+            return false;
+        }
+        for i in danger {
+            scan.scores[i] = 0;
+            scan.negated[i] = true;
+        }
+        true
     }
 
     /// Whether the patterns found danger only with a negation before it, and no danger pattern
@@ -977,6 +1006,11 @@ impl Brain {
             }
         };
         let (threshold, why) = self.danger_threshold(&u.patterns, u.danger_negated);
+        let why = if u.danger_over {
+            ": the patterns saw danger told as over"
+        } else {
+            why
+        };
         format!(
             "heard:    {}\npatterns: {} -> {:?} {}\nentities: {}\nmodel:    {}\ndanger:   {:.2} (999 first from {:.2}{}, or when danger is the model's best topic or {:.2} likely)\ndecision: {:?} {} (confidence {:.2}), decided by {:?}",
             u.heard,

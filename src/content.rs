@@ -487,6 +487,13 @@ pub struct LexiconDef {
     /// Named word groups that patterns use as `{name}` (synonyms written once).
     #[serde(default, deserialize_with = "keyed")]
     pub groups: Vec<(Text, String)>,
+    /// Signs that a message tells of the past ("years ago"): with none of `still_now`, its
+    /// danger patterns count as negated ([`crate::tense`]).
+    #[serde(default)]
+    pub told_as_over: Vec<Text>,
+    /// Signs that it is still going on ("tonight", "again"), which keep danger as danger.
+    #[serde(default)]
+    pub still_now: Vec<Text>,
 }
 
 impl LexiconDef {

@@ -559,6 +559,8 @@ mod tests {
             typo_two_edits_len: 8,
             confident_score: 2,
             groups: vec![],
+            told_as_over: vec![],
+            still_now: vec![],
         };
         Lexicon::new(&def, vocab.iter().copied(), danger.iter().copied())
     }

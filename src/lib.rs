@@ -35,6 +35,7 @@ pub mod problem;
 pub mod reply;
 pub mod scoring;
 pub mod telegram;
+pub mod tense;
 
 pub use brain::{Brain, Input};
 pub use reply::{Button, Kind, Reply};

@@ -72,6 +72,32 @@ fn a_regex_that_does_not_compile_is_reported_at_its_line() {
 }
 
 #[test]
+fn a_sign_of_the_past_that_does_not_compile_is_reported_at_its_line() {
+    let dir = copy_responses();
+    let line = insert_after(
+        dir.path(),
+        "lexicon.toml",
+        "told_as_over = [",
+        "  '(unclosed',",
+    );
+    let (code, _, stderr) = check(dir.path());
+    assert_eq!(code, 1);
+    let problem = problem_line(&stderr, "lexicon.toml", line, "does not compile");
+    assert!(
+        problem.contains("told_as_over"),
+        "names the list: {problem}"
+    );
+    let missing = insert_after(
+        dir.path(),
+        "lexicon.toml",
+        "still_now = [",
+        "  '{nowhere}',",
+    );
+    let (_, _, stderr) = check(dir.path());
+    problem_line(&stderr, "lexicon.toml", missing, "{nowhere}");
+}
+
+#[test]
 fn a_reply_naming_an_unknown_contact_is_reported() {
     let dir = copy_responses();
     let intents = read(dir.path(), "intents.toml");

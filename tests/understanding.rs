@@ -224,6 +224,56 @@ fn negated_danger_is_not_an_emergency() {
 }
 
 #[test]
+fn danger_told_as_over_is_answered_for_what_they_ask_now() {
+    let brain = brain();
+    for (text, intent) in [
+        (
+            "when i was 13 my mum's friend tried to get in bed with me. im 18 now, is there a time limit on reporting it",
+            "report_concern|victim_support",
+        ),
+        (
+            "The girl next door told me her dad once threatened to kill her. She said it was months ago and he's calmed down. Should I report it?",
+            "report_concern",
+        ),
+        (
+            "How do I get a nude taken down that my ex posted last year? I was 15 when it was taken",
+            "sent_image",
+        ),
+        (
+            "I heard screaming next door yesterday but it's quiet now and I saw the kids go off to school fine",
+            "report_concern",
+        ),
+    ] {
+        let reply = ask(brain, text);
+        assert!(
+            intent.split('|').any(|i| i == reply.intent),
+            "{text:?} got {reply:?}"
+        );
+    }
+}
+
+#[test]
+fn danger_told_with_the_past_but_still_going_on_gets_999_first() {
+    let brain = brain();
+    for text in [
+        "he hurt me years ago and he's coming back tonight",
+        "my 13 yo went to meet a man from snapchat 20 mins ago",
+        "last year my uncle started touching me and he still does it every time we visit",
+        "it stopped last year but he's outside my house now",
+        // A review's probes: a missing child, suicide and an overdose stay danger whatever
+        // past they are told with, and so does what is not right yet or will happen.
+        "my son went missing last week",
+        "my 14 year old ran away last week and we cant find her",
+        "my daughter went missing last tuesday, police know but shes not back",
+        "i tried to kill myself last year and i will do it properly this time",
+        "i overdosed last summer and ive swallowed a whole packet of paracetamol",
+        "he used 2 hit me nw he has a knife",
+    ] {
+        assert_intent(brain, text, "emergency");
+    }
+}
+
+#[test]
 fn danger_late_in_a_long_message_still_wins() {
     let brain = brain();
     let text = "hi, sorry this is long. my daughter is 15 and she sent a picture to a boy last \

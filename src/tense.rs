@@ -1,0 +1,89 @@
+//! Whether a message tells its danger as over: "a man tried to pull a child into his car a
+//! couple of years ago", "when I was 13 my mum's friend...", "she's fine now".
+//!
+//! The danger patterns look for what is happening ("tried to get my son into his car"), not
+//! when; told as over, the same words are a report, a question or a request for support, and
+//! answering them with 999 first tells the person we did not read them. So a danger pattern
+//! in a message with a sign of the past (`told_as_over` in `lexicon.toml`) and no sign of now
+//! (`still_now`) counts as negated: the patterns no longer decide danger, and the model's
+//! danger output must pass the higher threshold it has for negated danger (never "never":
+//! a message the model reads as danger now still gets 999 first).
+//!
+//! Both lists are data, written as patterns with word groups, so an operator can add "back in
+//! year 7" without touching Rust; `check` reports a pattern that does not compile at its line.
+
+use regex::Regex;
+
+use crate::content::{LexiconDef, Text};
+use crate::problem::Problem;
+
+/// The compiled signs of the past and of now.
+#[derive(Debug, Clone, Default)]
+pub struct Tense {
+    over: Option<Regex>,
+    still_now: Option<Regex>,
+}
+
+impl Tense {
+    /// Compile `told_as_over` and `still_now` from the lexicon, with its word groups written
+    /// out; every pattern that does not compile is reported at its file and line.
+    pub fn build(def: &LexiconDef) -> Result<Self, Vec<Problem>> {
+        let groups = def.group_map();
+        let mut problems = Vec::new();
+        let mut one = |patterns: &[Text], field: &str| -> Option<Regex> {
+            let mut parts = Vec::new();
+            for p in patterns {
+                let checked = crate::matcher::expand(&p.value, &groups)
+                    .map_err(|name| {
+                        format!("{field} uses the word group {{{name}}}, which [groups] does not define")
+                    })
+                    .and_then(|source| {
+                        Regex::new(&source)
+                            .map(|_| source)
+                            .map_err(|e| format!("{field} pattern does not compile: {}", one_line(&e)))
+                    });
+                match checked {
+                    Ok(source) => parts.push(format!("(?:{source})")),
+                    Err(message) => problems.push(Problem::new(&p.at, None, message)),
+                }
+            }
+            if parts.is_empty() {
+                return None;
+            }
+            Regex::new(&parts.join("|")).ok()
+        };
+        let over = one(&def.told_as_over, "told_as_over");
+        let still_now = one(&def.still_now, "still_now");
+        if problems.is_empty() {
+            Ok(Tense { over, still_now })
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Whether `heard` (folded, textspeak expanded, as the patterns see it) tells of the past
+    /// and has nothing that says it is still going on now. The signs of the past are cut out
+    /// before looking for signs of now, so the "now" of "she's fine now" is not one.
+    pub fn told_as_over(&self, heard: &str) -> bool {
+        let Some(over) = &self.over else {
+            return false;
+        };
+        if !over.is_match(heard) {
+            return false;
+        }
+        let rest = over.replace_all(heard, " ");
+        !self.still_now.as_ref().is_some_and(|n| n.is_match(&rest))
+    }
+}
+
+/// The regex crate's error as one line (it draws the pattern with a caret over several): the
+/// last line says what is wrong.
+fn one_line(e: &regex::Error) -> String {
+    let text = e.to_string();
+    let last = text
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    last.trim().trim_start_matches("error: ").to_owned()
+}
