@@ -159,6 +159,12 @@ fn danger_now_in_words_the_model_may_not_know_gets_999_first_from_the_patterns()
         "he is making me strip",
         "dere'n glou",
         "dwi isho marw",
+        // Welsh "emergency, a child in danger now"; a deadline "until 9 tonight"; coming on
+        // camera under a threat; someone from online at the school today.
+        "argyfwng - plentyn mewn perygl rwan",
+        "mae gen i tan 9 heno cyn iddo fo anfon y lluniau i dad",
+        "that man from the game wants me to go on cam now or he'll tell everyone",
+        "a guy from roblox says he knows my school and he'll be there at home time today",
     ] {
         assert_eq!(
             ask(&patterns_only, text).intent,
@@ -186,6 +192,9 @@ fn danger_now_in_words_the_model_may_not_know_gets_999_first_from_the_patterns()
         "mae'r wefan ddim yn ddiogel",
         "helpwch fi gyda fy ngwaith cartref",
         "tyrd yma",
+        "dydi hi ddim mewn perygl, dwi jyst isio gwybod am y gyfraith",
+        "argyfwng y gwaith cartref, help efo mathemateg plis",
+        "my mate from fortnite says he'll be at the park tomorrow for the match",
     ] {
         assert_ne!(
             ask(&patterns_only, text).intent,
