@@ -12,16 +12,44 @@
 //! Both lists are data, written as patterns with word groups, so an operator can add "back in
 //! year 7" without touching Rust; `check` reports a pattern that does not compile at its line.
 
+use std::sync::OnceLock;
+
 use regex::Regex;
 
 use crate::content::{LexiconDef, Text};
 use crate::problem::Problem;
 
-/// The compiled signs of the past and of now.
+/// The signs of the past and of now, checked when the content is loaded and compiled the
+/// first time a message needs them: few messages match a danger pattern, and compiling both
+/// at start-up cost 7 ms of the 50 ms budget.
 #[derive(Debug, Clone, Default)]
 pub struct Tense {
-    over: Option<Regex>,
-    still_now: Option<Regex>,
+    over: Lazy,
+    still_now: Lazy,
+}
+
+/// One list as a single pattern (empty for none), and its regex once built.
+#[derive(Debug, Clone, Default)]
+struct Lazy {
+    source: Option<String>,
+    regex: OnceLock<Option<Regex>>,
+}
+
+impl Lazy {
+    fn new(source: Option<String>) -> Self {
+        Lazy {
+            source,
+            regex: OnceLock::new(),
+        }
+    }
+
+    /// The regex; `None` for an empty list. Each part was parsed when the content was
+    /// loaded, so only a size limit could make it fail to build, and then it matches nothing.
+    fn get(&self) -> Option<&Regex> {
+        self.regex
+            .get_or_init(|| self.source.as_ref().and_then(|s| Regex::new(s).ok()))
+            .as_ref()
+    }
 }
 
 impl Tense {
@@ -30,7 +58,7 @@ impl Tense {
     pub fn build(def: &LexiconDef) -> Result<Self, Vec<Problem>> {
         let groups = def.group_map();
         let mut problems = Vec::new();
-        let mut one = |patterns: &[Text], field: &str| -> Option<Regex> {
+        let mut one = |patterns: &[Text], field: &str| -> Option<String> {
             let mut parts = Vec::new();
             for p in patterns {
                 let checked = crate::matcher::expand(&p.value, &groups)
@@ -38,7 +66,8 @@ impl Tense {
                         format!("{field} uses the word group {{{name}}}, which [groups] does not define")
                     })
                     .and_then(|source| {
-                        Regex::new(&source)
+                        regex_syntax::Parser::new()
+                            .parse(&source)
                             .map(|_| source)
                             .map_err(|e| format!("{field} pattern does not compile: {}", one_line(&e)))
                     });
@@ -50,12 +79,17 @@ impl Tense {
             if parts.is_empty() {
                 return None;
             }
-            Regex::new(&parts.join("|")).ok()
+            // ASCII classes: what is heard is folded to ASCII words, and Unicode `\w` and `\b`
+            // would make the automaton many times larger and slower to build.
+            Some(format!("(?-u){}", parts.join("|")))
         };
         let over = one(&def.told_as_over, "told_as_over");
         let still_now = one(&def.still_now, "still_now");
         if problems.is_empty() {
-            Ok(Tense { over, still_now })
+            Ok(Tense {
+                over: Lazy::new(over),
+                still_now: Lazy::new(still_now),
+            })
         } else {
             Err(problems)
         }
@@ -65,20 +99,20 @@ impl Tense {
     /// and has nothing that says it is still going on now. The signs of the past are cut out
     /// before looking for signs of now, so the "now" of "she's fine now" is not one.
     pub fn told_as_over(&self, heard: &str) -> bool {
-        let Some(over) = &self.over else {
+        let Some(over) = self.over.get() else {
             return false;
         };
         if !over.is_match(heard) {
             return false;
         }
         let rest = over.replace_all(heard, " ");
-        !self.still_now.as_ref().is_some_and(|n| n.is_match(&rest))
+        !self.still_now.get().is_some_and(|n| n.is_match(&rest))
     }
 }
 
-/// The regex crate's error as one line (it draws the pattern with a caret over several): the
+/// The regex parser's error as one line (it draws the pattern with a caret over several): the
 /// last line says what is wrong.
-fn one_line(e: &regex::Error) -> String {
+fn one_line(e: &regex_syntax::Error) -> String {
     let text = e.to_string();
     let last = text
         .lines()
