@@ -313,14 +313,31 @@ impl Lexicon {
     /// `start` is a byte offset and need not fall on a character boundary (a pattern with a
     /// byte class can match inside a letter of unfolded text); a word cut in two is simply
     /// not a negation.
+    ///
+    /// A negation in a condition is not one: "if i dont send more by midnight he posts them"
+    /// and "if he doesnt stop" are threats, so a negation up to three words after "if" or
+    /// "unless" ("if i dont", "if i do not") does not count.
     pub fn is_negated(&self, text: &str, start: usize) -> bool {
         let before = &text.as_bytes()[..start.min(text.len())];
-        before
+        let words: Vec<&[u8]> = before
             .split(|&b| b == b' ')
             .rev()
             .filter(|w| !w.is_empty())
+            .take(self.negation_window + 3)
+            .collect();
+        let conditional = |i: usize| {
+            words[i + 1..]
+                .iter()
+                .take(3)
+                .any(|w| *w == b"if" || *w == b"unless")
+        };
+        words
+            .iter()
             .take(self.negation_window)
-            .any(|w| std::str::from_utf8(w).is_ok_and(|w| self.negations.contains(w)))
+            .enumerate()
+            .any(|(i, w)| {
+                std::str::from_utf8(w).is_ok_and(|w| self.negations.contains(w)) && !conditional(i)
+            })
     }
 }
 
@@ -651,5 +668,14 @@ mod tests {
         assert!(l.is_negated(text, text.find("danger").unwrap()));
         let text = "not sure but he is in danger";
         assert!(!l.is_negated(text, text.find("danger").unwrap()));
+    }
+
+    #[test]
+    fn a_negation_in_a_condition_is_a_threat_not_a_negation() {
+        let l = lexicon(&[], &[], &[]);
+        let text = "if i do not send more by midnight";
+        assert!(!l.is_negated(text, text.find("send").unwrap()));
+        let text = "i do not send more";
+        assert!(l.is_negated(text, text.find("send").unwrap()));
     }
 }

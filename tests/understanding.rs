@@ -165,6 +165,12 @@ fn danger_now_in_words_the_model_may_not_know_gets_999_first_from_the_patterns()
         "mae gen i tan 9 heno cyn iddo fo anfon y lluniau i dad",
         "that man from the game wants me to go on cam now or he'll tell everyone",
         "a guy from roblox says he knows my school and he'll be there at home time today",
+        // A threat with "if I don't" is not a negation; abuse that starts again; a child
+        // sneaking out to meet an adult.
+        "if i dont send more pics by midnight he'll send them to everyone",
+        "it started when i was 11 and he's coming round again tonight",
+        "i thought it had stopped but he's started again today",
+        "my 14 year old is sneaking out tonight to meet a 30 year old from snapchat",
     ] {
         assert_eq!(
             ask(&patterns_only, text).intent,
@@ -195,6 +201,8 @@ fn danger_now_in_words_the_model_may_not_know_gets_999_first_from_the_patterns()
         "dydi hi ddim mewn perygl, dwi jyst isio gwybod am y gyfraith",
         "argyfwng y gwaith cartref, help efo mathemateg plis",
         "my mate from fortnite says he'll be at the park tomorrow for the match",
+        "it started at 3pm and he's coming round later to watch the match",
+        "my diet stopped working and then i started again",
     ] {
         assert_ne!(
             ask(&patterns_only, text).intent,
@@ -251,6 +259,14 @@ fn danger_told_as_over_is_answered_for_what_they_ask_now() {
         (
             "I heard screaming next door yesterday but it's quiet now and I saw the kids go off to school fine",
             "report_concern",
+        ),
+        (
+            "my daughter went missing last month but she came back, she wont talk about what happened and i think an older man was involved",
+            "report_concern|victim_support",
+        ),
+        (
+            "tried to kill myself 3 years ago after my pics got shared, is there support for people still dealing with it",
+            "victim_support|sent_image",
         ),
     ] {
         let reply = ask(brain, text);
