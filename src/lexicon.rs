@@ -319,25 +319,18 @@ impl Lexicon {
     /// "unless" ("if i dont", "if i do not") does not count.
     pub fn is_negated(&self, text: &str, start: usize) -> bool {
         let before = &text.as_bytes()[..start.min(text.len())];
-        let words: Vec<&[u8]> = before
-            .split(|&b| b == b' ')
-            .rev()
-            .filter(|w| !w.is_empty())
-            .take(self.negation_window + 3)
-            .collect();
-        let conditional = |i: usize| {
-            words[i + 1..]
-                .iter()
-                .take(3)
-                .any(|w| *w == b"if" || *w == b"unless")
-        };
-        words
-            .iter()
-            .take(self.negation_window)
-            .enumerate()
-            .any(|(i, w)| {
-                std::str::from_utf8(w).is_ok_and(|w| self.negations.contains(w)) && !conditional(i)
-            })
+        let mut words = before.split(|&b| b == b' ').rev().filter(|w| !w.is_empty());
+        for _ in 0..self.negation_window {
+            let Some(word) = words.next() else {
+                return false;
+            };
+            let negation = std::str::from_utf8(word).is_ok_and(|w| self.negations.contains(w));
+            let conditional = || words.clone().take(3).any(|w| w == b"if" || w == b"unless");
+            if negation && !conditional() {
+                return true;
+            }
+        }
+        false
     }
 }
 

@@ -182,7 +182,11 @@ fn table_patterns<'c>(content: &'c Content) -> Result<Vec<TablePattern<'c>>, Vec
 ///
 /// Groups let an operator write a list of synonyms once (`picture = 'pic|pics|photos?|...'`)
 /// and use it in many patterns (`'\bsend\w* {picture}'`).
-fn expanded(pattern: &Text, groups: &HashMap<&str, &str>, owner: &str) -> Result<Text, Problem> {
+pub(crate) fn expanded(
+    pattern: &Text,
+    groups: &HashMap<&str, &str>,
+    owner: &str,
+) -> Result<Text, Problem> {
     match expand(&pattern.value, groups) {
         Ok(value) => Ok(Text {
             value,

@@ -28,11 +28,11 @@ pub struct Tense {
     still_now: Lazy,
 }
 
-/// One list as a single pattern (empty for none), and its regex once built.
+/// One list as a single pattern (none for an empty list), and its regex once built.
 #[derive(Debug, Clone, Default)]
 struct Lazy {
     source: Option<String>,
-    regex: OnceLock<Option<Regex>>,
+    regex: OnceLock<Result<Option<Regex>, regex::Error>>,
 }
 
 impl Lazy {
@@ -43,12 +43,14 @@ impl Lazy {
         }
     }
 
-    /// The regex; `None` for an empty list. Each part was parsed when the content was
-    /// loaded, so only a size limit could make it fail to build, and then it matches nothing.
-    fn get(&self) -> Option<&Regex> {
+    /// The regex, `None` for an empty list. Each part was parsed as written when the content
+    /// was loaded, so only a size limit could make it fail to build: the caller then keeps
+    /// danger as danger.
+    fn get(&self) -> Result<Option<&Regex>, &regex::Error> {
         self.regex
-            .get_or_init(|| self.source.as_ref().and_then(|s| Regex::new(s).ok()))
+            .get_or_init(|| self.source.as_deref().map(Regex::new).transpose())
             .as_ref()
+            .map(Option::as_ref)
     }
 }
 
@@ -61,27 +63,25 @@ impl Tense {
         let mut one = |patterns: &[Text], field: &str| -> Option<String> {
             let mut parts = Vec::new();
             for p in patterns {
-                let checked = crate::matcher::expand(&p.value, &groups)
-                    .map_err(|name| {
-                        format!("{field} uses the word group {{{name}}}, which [groups] does not define")
-                    })
-                    .and_then(|source| {
-                        regex_syntax::Parser::new()
-                            .parse(&source)
-                            .map(|_| source)
-                            .map_err(|e| format!("{field} pattern does not compile: {}", one_line(&e)))
-                    });
+                let checked = crate::scoring::expanded(p, &groups, field).and_then(|source| {
+                    // ASCII classes: what is heard is folded to ASCII words, and Unicode `\w`
+                    // and `\b` would make the automaton many times larger and slower to build.
+                    let source = format!("(?-u:{})", source.value);
+                    match regex_syntax::Parser::new().parse(&source) {
+                        Ok(_) => Ok(source),
+                        Err(e) => Err(Problem::new(
+                            &p.at,
+                            Some(field),
+                            format!("pattern does not compile: {e}"),
+                        )),
+                    }
+                });
                 match checked {
-                    Ok(source) => parts.push(format!("(?:{source})")),
-                    Err(message) => problems.push(Problem::new(&p.at, None, message)),
+                    Ok(source) => parts.push(source),
+                    Err(problem) => problems.push(problem),
                 }
             }
-            if parts.is_empty() {
-                return None;
-            }
-            // ASCII classes: what is heard is folded to ASCII words, and Unicode `\w` and `\b`
-            // would make the automaton many times larger and slower to build.
-            Some(format!("(?-u){}", parts.join("|")))
+            (!parts.is_empty()).then(|| parts.join("|"))
         };
         let over = one(&def.told_as_over, "told_as_over");
         let still_now = one(&def.still_now, "still_now");
@@ -99,25 +99,18 @@ impl Tense {
     /// and has nothing that says it is still going on now. The signs of the past are cut out
     /// before looking for signs of now, so the "now" of "she's fine now" is not one.
     pub fn told_as_over(&self, heard: &str) -> bool {
-        let Some(over) = self.over.get() else {
+        // A list that could not be built keeps danger as danger.
+        let Ok(Some(over)) = self.over.get() else {
             return false;
         };
         if !over.is_match(heard) {
             return false;
         }
         let rest = over.replace_all(heard, " ");
-        !self.still_now.get().is_some_and(|n| n.is_match(&rest))
+        match self.still_now.get() {
+            Ok(Some(now)) => !now.is_match(&rest),
+            Ok(None) => true,
+            Err(_) => false,
+        }
     }
-}
-
-/// The regex parser's error as one line (it draws the pattern with a caret over several): the
-/// last line says what is wrong.
-fn one_line(e: &regex_syntax::Error) -> String {
-    let text = e.to_string();
-    let last = text
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("");
-    last.trim().trim_start_matches("error: ").to_owned()
 }
