@@ -465,6 +465,10 @@ pub struct LexiconDef {
     /// How many tokens before a match a negation may stand.
     #[serde(default = "defaults::negation_window")]
     pub negation_window: usize,
+    /// Words that make a following negation a condition, not a denial: "if i dont send more
+    /// he posts them" is a threat. A negation up to three words after one does not count.
+    #[serde(default = "defaults::conditions")]
+    pub conditions: Vec<String>,
     /// Words that are correct as typed and never "corrected".
     #[serde(default)]
     pub known_words: Vec<String>,
@@ -728,6 +732,9 @@ struct FiguresFile {
 mod defaults {
     pub(super) fn negation_window() -> usize {
         3
+    }
+    pub(super) fn conditions() -> Vec<String> {
+        vec!["if".into(), "unless".into()]
     }
     pub(super) fn typo_min_len() -> usize {
         4

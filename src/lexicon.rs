@@ -39,6 +39,7 @@ pub struct Lexicon {
     deletes: OnceLock<DeleteIndex>,
     negations: FxHashSet<String>,
     negation_window: usize,
+    conditions: FxHashSet<String>,
     min_len: usize,
     two_edits_len: usize,
     /// Length of the longest word a typo can be corrected to. A longer word is more edits
@@ -138,6 +139,7 @@ impl Lexicon {
             deletes: OnceLock::new(),
             negations: def.negations.iter().cloned().collect(),
             negation_window: def.negation_window,
+            conditions: def.conditions.iter().cloned().collect(),
             min_len: def.typo_min_len.max(3),
             two_edits_len: def.typo_two_edits_len.max(def.typo_min_len),
             longest_target: 0,
@@ -315,8 +317,8 @@ impl Lexicon {
     /// not a negation.
     ///
     /// A negation in a condition is not one: "if i dont send more by midnight he posts them"
-    /// and "if he doesnt stop" are threats, so a negation up to three words after "if" or
-    /// "unless" ("if i dont", "if i do not") does not count.
+    /// and "if he doesnt stop" are threats, so a negation up to three words after one of the
+    /// lexicon's `conditions` ("if i dont", "if i do not", Welsh "os") does not count.
     pub fn is_negated(&self, text: &str, start: usize) -> bool {
         let before = &text.as_bytes()[..start.min(text.len())];
         let mut words = before.split(|&b| b == b' ').rev().filter(|w| !w.is_empty());
@@ -325,7 +327,11 @@ impl Lexicon {
                 return false;
             };
             let negation = std::str::from_utf8(word).is_ok_and(|w| self.negations.contains(w));
-            let conditional = || words.clone().take(3).any(|w| w == b"if" || w == b"unless");
+            let conditional = || {
+                words.clone().take(3).any(|w| {
+                    std::str::from_utf8(w).is_ok_and(|w| self.conditions.contains(w))
+                })
+            };
             if negation && !conditional() {
                 return true;
             }
@@ -557,6 +563,7 @@ mod tests {
             ],
             negations: vec!["not".into(), "never".into()],
             negation_window: 3,
+            conditions: vec!["if".into(), "unless".into()],
             known_words: known
                 .iter()
                 .chain(vocab)

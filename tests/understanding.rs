@@ -168,6 +168,10 @@ fn danger_now_in_words_the_model_may_not_know_gets_999_first_from_the_patterns()
         // A threat with "if I don't" is not a negation; abuse that starts again; a child
         // sneaking out to meet an adult.
         "if i dont send more pics by midnight he'll send them to everyone",
+        // ...nor in Welsh ("if I don't pay by tonight he posts the pictures").
+        "os dwi ddim yn talu erbyn heno mae o'n postio'r lluniau",
+        // Suicide said as putting an end to it all.
+        "i want to put an end to it all but i dont know if im brave enough",
         "it started when i was 11 and he's coming round again tonight",
         "i thought it had stopped but he's started again today",
         "my 14 year old is sneaking out tonight to meet a 30 year old from snapchat",
