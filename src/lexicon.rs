@@ -328,9 +328,10 @@ impl Lexicon {
             };
             let negation = std::str::from_utf8(word).is_ok_and(|w| self.negations.contains(w));
             let conditional = || {
-                words.clone().take(3).any(|w| {
-                    std::str::from_utf8(w).is_ok_and(|w| self.conditions.contains(w))
-                })
+                words
+                    .clone()
+                    .take(3)
+                    .any(|w| std::str::from_utf8(w).is_ok_and(|w| self.conditions.contains(w)))
             };
             if negation && !conditional() {
                 return true;
