@@ -318,7 +318,7 @@ impl Lexicon {
     ///
     /// A negation in a condition is not one: "if i dont send more by midnight he posts them"
     /// and "if he doesnt stop" are threats, so a negation up to three words after one of the
-    /// lexicon's `conditions` ("if i dont", "if i do not", Welsh "os") does not count.
+    /// lexicon's `conditions` ("if i dont", "if i do not") does not count.
     pub fn is_negated(&self, text: &str, start: usize) -> bool {
         let before = &text.as_bytes()[..start.min(text.len())];
         let mut words = before.split(|&b| b == b' ').rev().filter(|w| !w.is_empty());

@@ -168,10 +168,12 @@ fn danger_now_in_words_the_model_may_not_know_gets_999_first_from_the_patterns()
         // A threat with "if I don't" is not a negation; abuse that starts again; a child
         // sneaking out to meet an adult.
         "if i dont send more pics by midnight he'll send them to everyone",
-        // ...nor in Welsh ("if I don't pay by tonight he posts the pictures").
-        "os dwi ddim yn talu erbyn heno mae o'n postio'r lluniau",
         // Suicide said as putting an end to it all.
         "i want to put an end to it all but i dont know if im brave enough",
+        // A child who cannot be found now; Welsh "I'm being hurt" ("cael" is not "call").
+        "i cant find my 5 year old",
+        "lost my little boy at the royal welsh show",
+        "dwi'n cael fy mrifo",
         "it started when i was 11 and he's coming round again tonight",
         "i thought it had stopped but he's started again today",
         "my 14 year old is sneaking out tonight to meet a 30 year old from snapchat",
@@ -207,6 +209,16 @@ fn danger_now_in_words_the_model_may_not_know_gets_999_first_from_the_patterns()
         "my mate from fortnite says he'll be at the park tomorrow for the match",
         "it started at 3pm and he's coming round later to watch the match",
         "my diet stopped working and then i started again",
+        // Things that cannot be found, and a child being abused told by someone else (in Welsh
+        // as in English: a worry to report).
+        "i cant find my sons charger",
+        "cant find my daughters school uniform",
+        "i lost my son in the war",
+        "plentyn yn cael ei gam-drin pwy dwi'n ffonio",
+        // "If she isn't in danger, what should I do?" (Welsh "os" is not a condition word).
+        "os dydy hi ddim mewn perygl beth ddylwn i wneud",
+        // Ending something that is not a life.
+        "how do i put an end to everything hes been sending her",
     ] {
         assert_ne!(
             ask(&patterns_only, text).intent,

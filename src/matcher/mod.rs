@@ -253,17 +253,10 @@ impl Matcher {
         }
         // The two automata are built at once, on two cores where there are two: building
         // them is a third of start-up.
-        let (anchored, loose) = std::thread::scope(|scope| {
-            let parts = &parts;
-            let loose = scope.spawn(move || PartsDfa::build(parts, loose));
-            let anchored = PartsDfa::build(parts, at_boundary);
-            (
-                anchored,
-                loose
-                    .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e)),
-            )
-        });
+        let (anchored, loose) = both(
+            || PartsDfa::build(&parts, at_boundary),
+            || PartsDfa::build(&parts, loose),
+        );
         let anchored = anchored.map_err(|e| located(&e))?;
         let loose = loose.map_err(|e| located(&e))?;
         let lengths = parts
@@ -487,11 +480,10 @@ impl Engine for Matcher {
     }
 }
 
-/// How every pattern is read, for its parts and for its own regex alike: bytes, with Unicode
-/// off (folded text is ASCII).
-/// Every pattern parsed and cut into parts, in order: the second half (by length) on another thread,
-/// because parsing is the other third of start-up. Each half has its own [`GroupParser`]
-/// (a group is then parsed once a half); the result is the same as parsing in one pass.
+/// Every pattern parsed and cut into parts, in order: the second half (by length) on another
+/// thread, because parsing is the other third of start-up. Each half has its own
+/// [`GroupParser`] (a group is then parsed once a half); the result is the same as parsing in
+/// one pass.
 fn parse_all(
     sources: &[Source<'_>],
     groups: &HashMap<&str, &str>,
@@ -513,18 +505,33 @@ fn parse_all(
         })
         .map_or(0, |i| i + 1);
     let (first, second) = sources.split_at(middle);
+    let (mut all, rest) = both(|| parse(first), || parse(second));
+    all.extend(rest);
+    all
+}
+
+/// `a()` and `b()`, `b` on another thread when one can be had (on this one otherwise): the
+/// same results as one after the other.
+fn both<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    // `b` waits here, so that it is still at hand if no thread can be started for it.
+    let b = std::sync::Mutex::new(Some(b));
+    let run_b = || b.lock().ok().and_then(|mut b| b.take()).map(|b| b());
     std::thread::scope(|scope| {
-        let later = scope.spawn(|| parse(second));
-        let mut all = parse(first);
-        all.extend(
-            later
+        let helper = std::thread::Builder::new().spawn_scoped(scope, run_b);
+        let a = a();
+        let from_helper = match helper {
+            Ok(handle) => handle
                 .join()
                 .unwrap_or_else(|e| std::panic::resume_unwind(e)),
-        );
-        all
+            Err(_) => None,
+        };
+        let b = from_helper.or_else(run_b).expect("b runs exactly once");
+        (a, b)
     })
 }
 
+/// How every pattern is read, for its parts and for its own regex alike: bytes, with Unicode
+/// off (folded text is ASCII).
 fn syntax_config() -> regex_automata::util::syntax::Config {
     regex_automata::util::syntax::Config::new()
         .unicode(false)
@@ -675,5 +682,23 @@ mod tests {
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].pattern, Some(1));
         assert!(engine(&[(r"\bok\b", false)]).verify().is_empty());
+    }
+
+    /// The patterns are parsed in two halves at once: a broken pattern in either is still
+    /// named by its own place in the table.
+    #[test]
+    fn broken_patterns_in_both_halves_are_named() {
+        let written = [r"\bok\b", r"(one", r"\btwo\b", r"\bthree\b", r"four)"];
+        let sources: Vec<Source<'_>> = written
+            .iter()
+            .map(|&w| Source {
+                written: w,
+                expanded: w,
+                starts: false,
+            })
+            .collect();
+        let errors = Matcher::build(&sources, &HashMap::new()).expect_err("refused");
+        let named: Vec<Option<usize>> = errors.iter().map(|e| e.pattern).collect();
+        assert_eq!(named, [Some(1), Some(4)]);
     }
 }
