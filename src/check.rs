@@ -179,6 +179,9 @@ pub(crate) fn check_written(content: &Content) -> Vec<Problem> {
             check_pattern_case(p, &entity.id.value, &mut problems);
         }
     }
+    for word in &content.lexicon.conditions {
+        check_one_word(word, "conditions", &mut problems);
+    }
     for contact in &content.contacts {
         if let Some(url) = &contact.url {
             if !url.starts_with("https://") {
@@ -198,6 +201,23 @@ pub(crate) fn check_written(content: &Content) -> Vec<Problem> {
         problems.push(Problem::new(&at, None, "no intent has `danger = true`; the emergency intent must, so that danger outranks everything"));
     }
     problems
+}
+
+/// A word list read word by word against the folded message (`conditions`) can only match
+/// one lower-case ASCII word: "If", "as long as" or "unless," would silently never count.
+fn check_one_word(word: &Text, list: &str, problems: &mut Vec<Problem>) {
+    let w = &word.value;
+    if w.is_empty()
+        || !w
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    {
+        problems.push(Problem::new(
+            &word.at,
+            Some(list),
+            format!("`{w}` is not one lower-case word, but messages are folded to lower-case words separated by spaces before this list is read, so it can never match; write one word in lower case"),
+        ));
+    }
 }
 
 /// Messages reach the patterns folded to lower-case ASCII, so a pattern with other letters

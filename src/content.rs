@@ -468,7 +468,7 @@ pub struct LexiconDef {
     /// Words that make a following negation a condition, not a denial: "if i dont send more
     /// he posts them" is a threat. A negation up to three words after one does not count.
     #[serde(default = "defaults::conditions")]
-    pub conditions: Vec<String>,
+    pub conditions: Vec<Text>,
     /// Words that are correct as typed and never "corrected".
     #[serde(default)]
     pub known_words: Vec<String>,
@@ -733,8 +733,14 @@ mod defaults {
     pub(super) fn negation_window() -> usize {
         3
     }
-    pub(super) fn conditions() -> Vec<String> {
-        vec!["if".into(), "unless".into()]
+    pub(super) fn conditions() -> Vec<super::Text> {
+        let at = crate::problem::Loc::file(&"responses/lexicon.toml".into());
+        ["if", "unless"]
+            .map(|value| super::Text {
+                value: value.into(),
+                at: at.clone(),
+            })
+            .into()
     }
     pub(super) fn typo_min_len() -> usize {
         4

@@ -139,7 +139,7 @@ impl Lexicon {
             deletes: OnceLock::new(),
             negations: def.negations.iter().cloned().collect(),
             negation_window: def.negation_window,
-            conditions: def.conditions.iter().cloned().collect(),
+            conditions: def.conditions.iter().map(|c| c.value.clone()).collect(),
             min_len: def.typo_min_len.max(3),
             two_edits_len: def.typo_two_edits_len.max(def.typo_min_len),
             longest_target: 0,
@@ -564,7 +564,12 @@ mod tests {
             ],
             negations: vec!["not".into(), "never".into()],
             negation_window: 3,
-            conditions: vec!["if".into(), "unless".into()],
+            conditions: ["if", "unless"]
+                .map(|value| Text {
+                    value: value.into(),
+                    at: crate::problem::Loc::file(&"lexicon.toml".into()),
+                })
+                .into(),
             known_words: known
                 .iter()
                 .chain(vocab)

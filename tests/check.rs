@@ -98,6 +98,25 @@ fn a_sign_of_the_past_that_does_not_compile_is_reported_at_its_line() {
 }
 
 #[test]
+fn a_condition_word_that_can_never_match_is_reported_at_its_line() {
+    let dir = copy_responses();
+    let old = read(dir.path(), "lexicon.toml");
+    let shipped = "conditions = [\"if\", \"unless\"]";
+    assert!(old.contains(shipped), "lexicon.toml has no {shipped:?}");
+    write(
+        dir.path(),
+        "lexicon.toml",
+        &old.replace(shipped, "conditions = [\n  \"if\",\n  \"As long as\",\n]"),
+    );
+    let new = read(dir.path(), "lexicon.toml");
+    let line = line_of(&new, new.find("\"As long as\"").expect("written"));
+    let (code, _, stderr) = check(dir.path());
+    assert_eq!(code, 1);
+    let problem = problem_line(&stderr, "lexicon.toml", line, "not one lower-case word");
+    assert!(problem.contains("conditions"), "names the list: {problem}");
+}
+
+#[test]
 fn a_reply_naming_an_unknown_contact_is_reported() {
     let dir = copy_responses();
     let intents = read(dir.path(), "intents.toml");
