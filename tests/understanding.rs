@@ -177,6 +177,11 @@ fn danger_now_in_words_the_model_may_not_know_gets_999_first_from_the_patterns()
         "it started when i was 11 and he's coming round again tonight",
         "i thought it had stopped but he's started again today",
         "my 14 year old is sneaking out tonight to meet a 30 year old from snapchat",
+        // A child taken, held, or kept from a parent, said with a person as the subject.
+        "my daughter has been taken",
+        "she's been grabbed by a man",
+        "he wont give my little girl back",
+        "she is being held by a man in a flat",
     ] {
         assert_eq!(
             ask(&patterns_only, text).intent,
@@ -219,6 +224,10 @@ fn danger_now_in_words_the_model_may_not_know_gets_999_first_from_the_patterns()
         "os dydy hi ddim mewn perygl beth ddylwn i wneud",
         // Ending something that is not a life.
         "how do i put an end to everything hes been sending her",
+        // Things taken, held or kept back that are not people.
+        "my landlord won't give my deposit back",
+        "how do I report a stolen bike to the police, it was taken from outside Tesco",
+        "got a scam text saying my parcel is being held, where do I report that",
     ] {
         assert_ne!(
             ask(&patterns_only, text).intent,
