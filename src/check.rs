@@ -179,8 +179,14 @@ pub(crate) fn check_written(content: &Content) -> Vec<Problem> {
             check_pattern_case(p, &entity.id.value, &mut problems);
         }
     }
-    for word in &content.lexicon.conditions {
-        check_one_word(word, "conditions", &mut problems);
+    let lexicon = &content.lexicon;
+    for (list, words) in [
+        ("negations", &lexicon.negations),
+        ("conditions", &lexicon.conditions),
+    ] {
+        for word in words {
+            check_one_word(word, list, &mut problems);
+        }
     }
     for contact in &content.contacts {
         if let Some(url) = &contact.url {
@@ -203,8 +209,9 @@ pub(crate) fn check_written(content: &Content) -> Vec<Problem> {
     problems
 }
 
-/// A word list read word by word against the folded message (`conditions`) can only match
-/// one lower-case ASCII word: "If", "as long as" or "unless," would silently never count.
+/// A word list read word by word against the folded message (`negations`, `conditions`) can
+/// only match one lower-case ASCII word: "If", "as long as" or "unless," would silently never
+/// count.
 fn check_one_word(word: &Text, list: &str, problems: &mut Vec<Problem>) {
     let w = &word.value;
     if w.is_empty()

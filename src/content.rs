@@ -461,7 +461,7 @@ pub struct LexiconDef {
     pub textspeak: Vec<(Text, String)>,
     /// Words that turn a following match around ("not", "never").
     #[serde(default)]
-    pub negations: Vec<String>,
+    pub negations: Vec<Text>,
     /// How many tokens before a match a negation may stand.
     #[serde(default = "defaults::negation_window")]
     pub negation_window: usize,

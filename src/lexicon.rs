@@ -25,7 +25,7 @@ use std::sync::OnceLock;
 use hashbrown::HashTable;
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
-use crate::content::{Content, LexiconDef};
+use crate::content::{Content, LexiconDef, Text};
 use crate::instance::Instance;
 
 /// Compiled word rules; built once per content load, then read-only.
@@ -137,9 +137,9 @@ impl Lexicon {
             known,
             targets: Vec::new(),
             deletes: OnceLock::new(),
-            negations: def.negations.iter().cloned().collect(),
+            negations: values(&def.negations),
             negation_window: def.negation_window,
-            conditions: def.conditions.iter().map(|c| c.value.clone()).collect(),
+            conditions: values(&def.conditions),
             min_len: def.typo_min_len.max(3),
             two_edits_len: def.typo_two_edits_len.max(def.typo_min_len),
             longest_target: 0,
@@ -326,13 +326,8 @@ impl Lexicon {
             let Some(word) = words.next() else {
                 return false;
             };
-            let negation = std::str::from_utf8(word).is_ok_and(|w| self.negations.contains(w));
-            let conditional = || {
-                words
-                    .clone()
-                    .take(3)
-                    .any(|w| std::str::from_utf8(w).is_ok_and(|w| self.conditions.contains(w)))
-            };
+            let negation = in_set(&self.negations, word);
+            let conditional = || words.clone().take(3).any(|w| in_set(&self.conditions, w));
             if negation && !conditional() {
                 return true;
             }
@@ -441,6 +436,16 @@ impl WordSet {
     }
 }
 
+/// The words of a word list from `lexicon.toml`, as a set.
+fn values(list: &[Text]) -> FxHashSet<String> {
+    list.iter().map(|t| t.value.clone()).collect()
+}
+
+/// Whether the bytes of one word of a message are a word of `set`.
+fn in_set(set: &FxHashSet<String>, word: &[u8]) -> bool {
+    std::str::from_utf8(word).is_ok_and(|w| set.contains(w))
+}
+
 /// The pieces of `text` between single spaces, as `text.split(' ')` gives them; a plain loop
 /// over the bytes, which is much cheaper than the general pattern search for the short words
 /// of a message.
@@ -543,6 +548,17 @@ mod tests {
     use crate::content::Text;
     use crate::problem::Loc;
 
+    fn texts(words: &[&str]) -> Vec<Text> {
+        let at = Loc::file(&std::sync::Arc::from("test"));
+        words
+            .iter()
+            .map(|w| Text {
+                value: (*w).into(),
+                at: at.clone(),
+            })
+            .collect()
+    }
+
     fn lexicon(known: &[&str], vocab: &[&str], danger: &[&str]) -> Lexicon {
         let at = Loc::file(&std::sync::Arc::from("test"));
         let def = LexiconDef {
@@ -562,14 +578,9 @@ mod tests {
                     "pictures".into(),
                 ),
             ],
-            negations: vec!["not".into(), "never".into()],
+            negations: texts(&["not", "never"]),
             negation_window: 3,
-            conditions: ["if", "unless"]
-                .map(|value| Text {
-                    value: value.into(),
-                    at: crate::problem::Loc::file(&"lexicon.toml".into()),
-                })
-                .into(),
+            conditions: texts(&["if", "unless"]),
             known_words: known
                 .iter()
                 .chain(vocab)

@@ -98,22 +98,26 @@ fn a_sign_of_the_past_that_does_not_compile_is_reported_at_its_line() {
 }
 
 #[test]
-fn a_condition_word_that_can_never_match_is_reported_at_its_line() {
-    let dir = copy_responses();
-    let old = read(dir.path(), "lexicon.toml");
-    let shipped = "conditions = [\"if\", \"unless\"]";
-    assert!(old.contains(shipped), "lexicon.toml has no {shipped:?}");
-    write(
-        dir.path(),
-        "lexicon.toml",
-        &old.replace(shipped, "conditions = [\n  \"if\",\n  \"As long as\",\n]"),
-    );
-    let new = read(dir.path(), "lexicon.toml");
-    let line = line_of(&new, new.find("\"As long as\"").expect("written"));
-    let (code, _, stderr) = check(dir.path());
-    assert_eq!(code, 1);
-    let problem = problem_line(&stderr, "lexicon.toml", line, "not one lower-case word");
-    assert!(problem.contains("conditions"), "names the list: {problem}");
+fn a_word_list_entry_that_can_never_match_is_reported_at_its_line() {
+    // Each list is read word by word against the folded message, so a capital, a space or an
+    // apostrophe means the entry never counts.
+    for (list, bad) in [("conditions", "As long as"), ("negations", "Never")] {
+        let dir = copy_responses();
+        let old = read(dir.path(), "lexicon.toml");
+        let shipped = format!("\n{list} = [");
+        assert!(old.contains(&shipped), "lexicon.toml has no {shipped:?}");
+        write(
+            dir.path(),
+            "lexicon.toml",
+            &old.replacen(&shipped, &format!("{shipped}\n  \"{bad}\","), 1),
+        );
+        let new = read(dir.path(), "lexicon.toml");
+        let line = line_of(&new, new.find(&format!("\"{bad}\"")).expect("written"));
+        let (code, _, stderr) = check(dir.path());
+        assert_eq!(code, 1, "{list}");
+        let problem = problem_line(&stderr, "lexicon.toml", line, "not one lower-case word");
+        assert!(problem.contains(list), "names the list: {problem}");
+    }
 }
 
 #[test]
