@@ -182,6 +182,13 @@ fn danger_now_in_words_the_model_may_not_know_gets_999_first_from_the_patterns()
         "she's been grabbed by a man",
         "he wont give my little girl back",
         "she is being held by a man in a flat",
+        // A child gone from home, a break-in in Welsh, a goodbye, pills set out, a man waiting.
+        "my 13 year old wasnt home when i woke up and her phone is off",
+        "her bed is empty and its 2am",
+        "mae rhywun yn torri i mewn",
+        "next time you see me ill be dead",
+        "ive got the tablets lined up",
+        "hes parked at the end of my road and says come out now",
     ] {
         assert_eq!(
             ask(&patterns_only, text).intent,
@@ -228,6 +235,10 @@ fn danger_now_in_words_the_model_may_not_know_gets_999_first_from_the_patterns()
         "my landlord won't give my deposit back",
         "how do I report a stolen bike to the police, it was taken from outside Tesco",
         "got a scam text saying my parcel is being held, where do I report that",
+        "he wasnt home so i left the parcel",
+        "the spare room is empty now",
+        "my tablets are ready at the pharmacy",
+        "my dad is waiting outside my house to pick me up",
     ] {
         assert_ne!(
             ask(&patterns_only, text).intent,
