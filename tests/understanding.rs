@@ -189,6 +189,13 @@ fn danger_now_in_words_the_model_may_not_know_gets_999_first_from_the_patterns()
         "next time you see me ill be dead",
         "ive got the tablets lined up",
         "hes parked at the end of my road and says come out now",
+        // (a reviewer's probes)
+        "our little boy has just been taken",
+        "she's being held in a flat",
+        "my daughter is being held in a house by some men",
+        "by the time you read this ill be dead",
+        "her bed hasnt been slept in and her phone is off",
+        "mae rhywun yn trio torri i mewn rwan",
     ] {
         assert_eq!(
             ask(&patterns_only, text).intent,
@@ -239,6 +246,21 @@ fn danger_now_in_words_the_model_may_not_know_gets_999_first_from_the_patterns()
         "the spare room is empty now",
         "my tablets are ready at the pharmacy",
         "my dad is waiting outside my house to pick me up",
+        // Everyday messages a reviewer found matching the first versions of those patterns.
+        "he wasn't home when I got back, he was at football practice",
+        "his room is empty since he went to uni",
+        "his bed is empty because he's at his dads this week",
+        "mae rhywun wedi torri i mewn i'r sied neithiwr",
+        "mae hi eisiau torri i mewn i'r diwydiant ffilm",
+        "next time you see me i'll be gone on holiday",
+        "i have my tablets ready for the morning",
+        "i've got all my pills counted out for the week",
+        "someone is parked outside my house",
+        "the guy is waiting outside my house to deliver a parcel",
+        "the meeting is being held at the school on tuesday",
+        "my son's birthday party is being held at the leisure centre",
+        "the kids were taken on a school trip",
+        "we were taken aback by what the school said",
     ] {
         assert_ne!(
             ask(&patterns_only, text).intent,
