@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use regex::Regex;
 
 use crate::brain::{read_model, Brain, Input, FALLBACK};
-use crate::content::{Content, Sources, Text, CORPUS, MODEL};
+use crate::content::{Content, LexiconDef, Sources, Text, CORPUS, MODEL};
 use crate::corpus;
 use crate::model::train::Settings;
 use crate::model::Model;
@@ -188,6 +188,7 @@ pub(crate) fn check_written(content: &Content) -> Vec<Problem> {
             check_one_word(word, list, &mut problems);
         }
     }
+    check_textspeak_kept_after(lexicon, &mut problems);
     for contact in &content.contacts {
         if let Some(url) = &contact.url {
             if !url.starts_with("https://") {
@@ -224,6 +225,27 @@ fn check_one_word(word: &Text, list: &str, problems: &mut Vec<Problem>) {
             Some(list),
             format!("`{w}` is not one lower-case word, but messages are folded to lower-case words separated by spaces before this list is read, so it can never match; write one word in lower case"),
         ));
+    }
+}
+
+/// `textspeak_kept_after` only matters for words `textspeak` would change, and its words are
+/// read one at a time like `negations`.
+fn check_textspeak_kept_after(lexicon: &LexiconDef, problems: &mut Vec<Problem>) {
+    for (word, after) in &lexicon.textspeak_kept_after {
+        if !lexicon
+            .textspeak
+            .iter()
+            .any(|(from, _)| from.value == word.value)
+        {
+            problems.push(Problem::new(
+                &word.at,
+                Some("textspeak_kept_after"),
+                format!("`{}` is not a word in [textspeak], so keeping it as typed changes nothing; add it to [textspeak] or remove it here", word.value),
+            ));
+        }
+        for w in after {
+            check_one_word(w, "textspeak_kept_after", problems);
+        }
     }
 }
 

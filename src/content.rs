@@ -289,6 +289,24 @@ fn keyed<'de, D: serde::Deserializer<'de>>(
         .collect())
 }
 
+/// A table of word lists keyed by the operator's words (`textspeak_kept_after`): each key with
+/// its list, the key located where its list begins.
+fn keyed_lists<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<(Text, Vec<Text>)>, D::Error> {
+    let table = BTreeMap::<String, Vec<Text>>::deserialize(deserializer)?;
+    Ok(table
+        .into_iter()
+        .map(|(key, list)| {
+            let at = list.first().map_or_else(
+                || Loc::file(&Arc::from("responses/lexicon.toml")),
+                |first| first.at.clone(),
+            );
+            (Text { value: key, at }, list)
+        })
+        .collect())
+}
+
 /// One row of the intent table: how to recognise what a person wants, and what to answer.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -459,6 +477,10 @@ pub struct LexiconDef {
     /// Textspeak and spelling variants, each replaced by its standard form ("u" → "you").
     #[serde(default, deserialize_with = "keyed")]
     pub textspeak: Vec<(Text, String)>,
+    /// Textspeak words kept as typed after certain words, each with the words it follows: in
+    /// Welsh "yn y ty" is "in the house", not "in why thank you".
+    #[serde(default, deserialize_with = "keyed_lists")]
+    pub textspeak_kept_after: Vec<(Text, Vec<Text>)>,
     /// Words that turn a following match around ("not", "never").
     #[serde(default)]
     pub negations: Vec<Text>,

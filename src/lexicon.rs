@@ -32,6 +32,8 @@ use crate::instance::Instance;
 #[derive(Debug, Clone)]
 pub struct Lexicon {
     textspeak: FxHashMap<String, String>,
+    /// Textspeak words left as typed after these words (Welsh "yn y ty", "in the house").
+    kept_after: FxHashMap<String, FxHashSet<String>>,
     known: WordSet,
     targets: Vec<Target>,
     /// Deletion variants of the targets (SymSpell), built on the first unknown word: most
@@ -118,6 +120,11 @@ impl Lexicon {
             .iter()
             .map(|(from, to)| (from.value.clone(), crate::normalize::fold(to)))
             .collect();
+        let kept_after = def
+            .textspeak_kept_after
+            .iter()
+            .map(|(word, after)| (word.value.clone(), values(after)))
+            .collect();
         let mut known = WordSet::from_lines(&def.dictionary);
         for w in &def.known_words {
             known.insert(w);
@@ -134,6 +141,7 @@ impl Lexicon {
         words.dedup();
         let mut lexicon = Lexicon {
             textspeak,
+            kept_after,
             known,
             targets: Vec::new(),
             deletes: OnceLock::new(),
@@ -206,8 +214,10 @@ impl Lexicon {
     pub fn rewrite<'t>(&self, folded: &'t str) -> Cow<'t, str> {
         let mut out: Option<String> = None;
         let mut start: usize = 0;
+        let mut previous = "";
         for word in words(folded) {
-            let replacement = self.replace_word(word);
+            let replacement = self.replace_word(word, previous);
+            previous = word;
             if out.is_none() && replacement.is_some() {
                 // Everything before this word, as it was.
                 let mut s = String::with_capacity(folded.len() + 16);
@@ -228,10 +238,15 @@ impl Lexicon {
         }
     }
 
-    /// The standard form of one word, or `None` to keep it as typed.
-    fn replace_word(&self, word: &str) -> Option<&str> {
+    /// The standard form of one word, or `None` to keep it as typed. `previous` is the word
+    /// before it as typed, which can keep a textspeak word as it is ("yn y ty").
+    fn replace_word(&self, word: &str, previous: &str) -> Option<&str> {
         if let Some(standard) = self.textspeak.get(word) {
-            return Some(standard);
+            let kept = self
+                .kept_after
+                .get(word)
+                .is_some_and(|after| after.contains(previous));
+            return (!kept).then_some(standard.as_str());
         }
         if word.len() < self.min_len
             || self.known.contains(word)
@@ -578,6 +593,13 @@ mod tests {
                     "pictures".into(),
                 ),
             ],
+            textspeak_kept_after: vec![(
+                Text {
+                    value: "u".into(),
+                    at: Loc::file(&std::sync::Arc::from("test")),
+                },
+                texts(&["tu"]),
+            )],
             negations: texts(&["not", "never"]),
             negation_window: 3,
             conditions: texts(&["if", "unless"]),
@@ -614,6 +636,12 @@ mod tests {
     fn textspeak_becomes_standard_words() {
         let l = lexicon(&[], &[], &[]);
         assert_eq!(l.rewrite("can u send pix"), "can you send pictures");
+    }
+
+    #[test]
+    fn textspeak_is_kept_as_typed_after_its_listed_words() {
+        let l = lexicon(&[], &[], &[]);
+        assert_eq!(l.rewrite("tu u can u"), "tu u can you");
     }
 
     #[test]

@@ -121,6 +121,23 @@ fn a_word_list_entry_that_can_never_match_is_reported_at_its_line() {
 }
 
 #[test]
+fn keeping_a_word_textspeak_does_not_change_is_reported_at_its_line() {
+    // `textspeak_kept_after` only keeps words [textspeak] would rewrite; a key that is not
+    // there is a slip (a typo of the word, or a rule removed from [textspeak]).
+    let dir = copy_responses();
+    let line = insert_after(
+        dir.path(),
+        "lexicon.toml",
+        "[textspeak_kept_after]",
+        "tyy = [\"yr\"]",
+    );
+    let (code, _, stderr) = check(dir.path());
+    assert_eq!(code, 1);
+    let problem = problem_line(&stderr, "lexicon.toml", line, "not a word in [textspeak]");
+    assert!(problem.contains("tyy"), "names the word: {problem}");
+}
+
+#[test]
 fn a_reply_naming_an_unknown_contact_is_reported() {
     let dir = copy_responses();
     let intents = read(dir.path(), "intents.toml");

@@ -467,6 +467,16 @@ fn a_hint_of_danger_is_never_turned_into_the_fallback() {
 }
 
 #[test]
+fn welsh_y_ty_is_the_house_not_thank_you() {
+    // "yn y ty" is "in the house": textspeak once heard "in why thank you" and offered thanks.
+    let heard = brain().understand("mae hi yn y ty").heard;
+    assert!(heard.ends_with(" ty"), "{heard:?}");
+    assert_ne!(ask(brain(), "dw i yn y ty").intent, "thanks");
+    // English textspeak is unchanged.
+    assert_eq!(brain().understand("ty so much").heard, "thank you so much");
+}
+
+#[test]
 fn welsh_words_are_heard_as_written_not_corrected_into_english() {
     // "Send naked pictures": typo correction once heard "anon lluniau north" and answered
     // how to report anonymously.
