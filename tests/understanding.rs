@@ -196,6 +196,26 @@ fn danger_now_in_words_the_model_may_not_know_gets_999_first_from_the_patterns()
         "by the time you read this ill be dead",
         "her bed hasnt been slept in and her phone is off",
         "mae rhywun yn trio torri i mewn rwan",
+        // Someone at the door, photos of a child's home from a stranger minutes ago, pills kept
+        // for now, hiding from violence, a live stream, and in Welsh: someone in the house, a
+        // window breaking, thrown out tonight, gone to meet someone.
+        "the door handle is moving",
+        "omg the door handle just moved and im home alone",
+        "someone is trying the front door and its 3am",
+        "im so scared the front door handle is moving up and down",
+        "someone keeps sending my daughter photos of our front door from across the road, latest 2 minutes ago",
+        "I have been looking up the pills I've hoarded to see if what I have is enough to be sure",
+        "been stockpiling sleeping pills for weeks, taking them all tonight",
+        "im hiding under the bed hes drunk and banging on the door",
+        "hiding in my wardrobe hes going to kill mum",
+        "cuddio yn y cwpwrdd dan star, mam yn crio, fo'n chwalu bob dim",
+        "she's live on tiktok right now and men in the comments are telling her to take her top off",
+        "theyre telling my daughter to strip on her live right now",
+        "rywun yn y tŷ, clywais y ffenest yn torri lawr grisiau",
+        "mae rhywun yn y ty",
+        "sgen i nunlle i fynd heno, ma mam di nghicio fi allan a dwi'n 13",
+        "my mum kicked me out and i have nowhere to go tonight",
+        "merch fi 13 wedi gadael nodyn a mynd, dwi'n meddwl bod hi di mynd i gwrdd â rhywun o online",
     ] {
         assert_eq!(
             ask(&patterns_only, text).intent,
@@ -261,6 +281,26 @@ fn danger_now_in_words_the_model_may_not_know_gets_999_first_from_the_patterns()
         "my son's birthday party is being held at the leisure centre",
         "the kids were taken on a school trip",
         "we were taken aback by what the school said",
+        // The same words in everyday messages (a reviewer's probes of the door, photo, pills,
+        // hiding and live stream patterns), and Welsh ones.
+        "my door handle is moving side to side, which screwdriver do i need",
+        "the door handle is loose and keeps turning",
+        "someone is trying the front door, its my husband he forgot his key again",
+        "somebody keeps trying the door of my shop at 7am before i open",
+        "the estate agent took photos of our house outside just now",
+        "my mum has been stockpiling tablets, she says she has enough for a year",
+        "ive been collecting meds for the food bank, ready to drop off tomorrow",
+        "i have been collecting my meds from the pharmacy and taking them all at the right time",
+        "the kids are hiding under the bed screaming with laughter",
+        "hiding in the wardrobe, the seeker is coming!",
+        "when I was little I used to hide in the wardrobe when dad was drunk and shouting",
+        "im live on twitch right now and chat keeps telling me to show my cat",
+        "i live with my nan and she keeps asking me to strip the beds",
+        "mae'r plant yn cuddio yn y cwpwrdd, mae nain yn dod",
+        "maer ffenest wedi torri ers wythnos",
+        "mae fy ffon ar goll",
+        "dwi'n mynd i gwrdd a ffrindiau heno",
+        "my flight got cancelled and i have nowhere to go tonight",
     ] {
         assert_ne!(
             ask(&patterns_only, text).intent,
