@@ -243,6 +243,13 @@ fn check_textspeak_kept_after(lexicon: &LexiconDef, problems: &mut Vec<Problem>)
                 format!("`{}` is not a word in [textspeak], so keeping it as typed changes nothing; add it to [textspeak] or remove it here", word.value),
             ));
         }
+        if after.is_empty() {
+            problems.push(Problem::new(
+                &word.at,
+                Some("textspeak_kept_after"),
+                format!("`{}` has an empty list, so it is never kept as typed; list the words after which it is, or remove the line", word.value),
+            ));
+        }
         for w in after {
             check_one_word(w, "textspeak_kept_after", problems);
         }

@@ -294,15 +294,15 @@ fn keyed<'de, D: serde::Deserializer<'de>>(
 fn keyed_lists<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Vec<(Text, Vec<Text>)>, D::Error> {
-    let table = BTreeMap::<String, Vec<Text>>::deserialize(deserializer)?;
+    let table = BTreeMap::<String, Spanned<Vec<Text>>>::deserialize(deserializer)?;
     Ok(table
         .into_iter()
         .map(|(key, list)| {
-            let at = list.first().map_or_else(
-                || Loc::file(&Arc::from("responses/lexicon.toml")),
-                |first| first.at.clone(),
-            );
-            (Text { value: key, at }, list)
+            let at = READING.with(|reading| match &*reading.borrow() {
+                Some(locator) => locator.loc(list.span().start),
+                None => Loc::file(&Arc::from("responses")),
+            });
+            (Text { value: key, at }, list.into_inner())
         })
         .collect())
 }

@@ -593,13 +593,22 @@ mod tests {
                     "pictures".into(),
                 ),
             ],
-            textspeak_kept_after: vec![(
-                Text {
-                    value: "u".into(),
-                    at: Loc::file(&std::sync::Arc::from("test")),
-                },
-                texts(&["tu"]),
-            )],
+            textspeak_kept_after: vec![
+                (
+                    Text {
+                        value: "u".into(),
+                        at: Loc::file(&std::sync::Arc::from("test")),
+                    },
+                    texts(&["tu"]),
+                ),
+                (
+                    Text {
+                        value: "pix".into(),
+                        at: Loc::file(&std::sync::Arc::from("test")),
+                    },
+                    texts(&["u"]),
+                ),
+            ],
             negations: texts(&["not", "never"]),
             negation_window: 3,
             conditions: texts(&["if", "unless"]),
@@ -642,6 +651,11 @@ mod tests {
     fn textspeak_is_kept_as_typed_after_its_listed_words() {
         let l = lexicon(&[], &[], &[]);
         assert_eq!(l.rewrite("tu u can u"), "tu u can you");
+        // The first word has no word before it, so it is always rewritten.
+        assert_eq!(l.rewrite("u tu u"), "you tu u");
+        // The word before is read as typed, even when it was rewritten itself.
+        assert_eq!(l.rewrite("u pix"), "you pix");
+        assert_eq!(l.rewrite("pix u"), "pictures you");
     }
 
     #[test]

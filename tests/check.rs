@@ -138,6 +138,36 @@ fn keeping_a_word_textspeak_does_not_change_is_reported_at_its_line() {
 }
 
 #[test]
+fn an_empty_or_unreadable_kept_after_list_is_reported_at_its_line() {
+    // An empty list keeps nothing; a word with capitals or a space could never be the word
+    // before, since messages are folded to lower-case words first.
+    let dir = copy_responses();
+    let empty = insert_after(
+        dir.path(),
+        "lexicon.toml",
+        "[textspeak_kept_after]",
+        "u = []",
+    );
+    let unreadable = insert_after(
+        dir.path(),
+        "lexicon.toml",
+        "[textspeak_kept_after]",
+        "ur = [\"Yn y\"]",
+    );
+    let (code, _, stderr) = check(dir.path());
+    assert_eq!(code, 1);
+    // The second insertion went in above the first, which moved down a line.
+    let problem = problem_line(&stderr, "lexicon.toml", empty + 1, "empty list");
+    assert!(problem.contains("`u`"), "names the word: {problem}");
+    problem_line(
+        &stderr,
+        "lexicon.toml",
+        unreadable,
+        "not one lower-case word",
+    );
+}
+
+#[test]
 fn a_reply_naming_an_unknown_contact_is_reported() {
     let dir = copy_responses();
     let intents = read(dir.path(), "intents.toml");

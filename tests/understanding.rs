@@ -216,6 +216,9 @@ fn danger_now_in_words_the_model_may_not_know_gets_999_first_from_the_patterns()
         "sgen i nunlle i fynd heno, ma mam di nghicio fi allan a dwi'n 13",
         "my mum kicked me out and i have nowhere to go tonight",
         "merch fi 13 wedi gadael nodyn a mynd, dwi'n meddwl bod hi di mynd i gwrdd â rhywun o online",
+        "mae fy merch i ar goll",
+        "dad is smashing everything and i am hiding in the wardrobe",
+        "the door handle is moving please help",
     ] {
         assert_eq!(
             ask(&patterns_only, text).intent,
@@ -301,6 +304,23 @@ fn danger_now_in_words_the_model_may_not_know_gets_999_first_from_the_patterns()
         "mae fy ffon ar goll",
         "dwi'n mynd i gwrdd a ffrindiau heno",
         "my flight got cancelled and i have nowhere to go tonight",
+        // A second reviewer's probes: a thing of the child's lost, thrown out of a pub, a man
+        // met about a car, chatting on Snapchat now, a prom gown ("gwn"), men fixing the roof,
+        // a party to hide from, a handle to fix, "ofnadwy" (awful) is not "ofn" (fear).
+        "mae ffon merch fi ar goll",
+        "mae esgid y mab ar goll",
+        "we got kicked out of the pub tonight lol",
+        "we chucked out the old sofa tonight",
+        "dwi angen taflu sbwriel allan heno",
+        "mae dad wedi mynd i gwrdd a dyn am y car",
+        "dwi yn siarad efo rhywun ar snapchat rwan",
+        "mae rhywun ar fortnite yn chwarae efo fi rwan",
+        "mae ganddi hi gwn prom hyfryd",
+        "mae dynion yn y ty yn trwsio'r to",
+        "mae rhywun yn y fflat uwchben yn chwarae miwsig",
+        "my mum is throwing a party tonight so i am hiding in my room",
+        "the door handle keeps turning can someone help me fix it",
+        "mae rhywun yn cnocio ar y drws, mae'n ofnadwy o hwyr i'r postmon",
     ] {
         assert_ne!(
             ask(&patterns_only, text).intent,
