@@ -73,6 +73,20 @@ const EMBEDDED_EMBEDDING_MODEL: &[u8] = include_bytes!("../responses/model-embed
 #[cfg(not(feature = "embedding"))]
 const EMBEDDED_EMBEDDING_MODEL: &[u8] = &[];
 
+/// The content compiled into the binary, as bytes. Once parsed into a brain it is not read
+/// again while serving, yet its pages (about 2 MB: the model, the word list, the tables) stay
+/// resident once read; `telegram` lets the kernel drop them ([`crate::telegram`]'s memory).
+pub(crate) fn embedded_bytes() -> impl Iterator<Item = &'static [u8]> {
+    EMBEDDED
+        .map(|(_, text)| text.as_bytes())
+        .into_iter()
+        .chain([
+            EMBEDDED_CORPUS.as_bytes(),
+            EMBEDDED_MODEL,
+            EMBEDDED_EMBEDDING_MODEL,
+        ])
+}
+
 /// A file's contents with the name it is shown by.
 type Named<T> = (Arc<str>, T);
 
