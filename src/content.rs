@@ -312,10 +312,8 @@ fn keyed_lists<'de, D: serde::Deserializer<'de>>(
     Ok(table
         .into_iter()
         .map(|(key, list)| {
-            let at = READING.with(|reading| match &*reading.borrow() {
-                Some(locator) => locator.loc(list.span().start),
-                None => Loc::file(&Arc::from("responses")),
-            });
+            let at = Reading::at(list.span().start)
+                .unwrap_or_else(|| Loc::file(&Arc::from("responses")));
             (Text { value: key, at }, list.into_inner())
         })
         .collect())
@@ -690,12 +688,13 @@ fn parse_file<T: DeserializeOwned>(
     problems: &mut Vec<Problem>,
 ) -> Option<T> {
     let (name, text) = sources.get(file);
-    let reading = Reading::file(Locator::new(name.clone(), text));
+    // Held until the end: while it lives, `Text` and `Reading::at` find lines in this file.
+    let _reading = Reading::file(Locator::new(name.clone(), text));
     match toml::from_str::<T>(text) {
         Ok(value) => Some(value),
         Err(e) => {
             let at = match e.span() {
-                Some(span) => reading.loc(span.start).unwrap_or_else(|| Loc::file(name)),
+                Some(span) => Reading::at(span.start).unwrap_or_else(|| Loc::file(name)),
                 None => Loc::file(name),
             };
             problems.push(Problem::new(
@@ -717,8 +716,8 @@ impl Reading {
         Reading(READING.with(|reading| reading.replace(Some(locator))))
     }
 
-    /// The line of `offset` in the file being parsed (held while this guard lives).
-    fn loc(&self, offset: usize) -> Option<Loc> {
+    /// The line of `offset` in the file being parsed, if one is (while a guard lives).
+    fn at(offset: usize) -> Option<Loc> {
         READING.with(|reading| reading.borrow().as_ref().map(|l| l.loc(offset)))
     }
 }
